@@ -1,0 +1,46 @@
+"""Audit events, written by every action in the same transaction as the change it records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+
+
+class AuditEvent(models.Model):
+    """One thing a person (or a job acting for one) did. Rows are never edited or deleted."""
+
+    # Nullable: practice-less events exist (a failed sign-in, a code-table import).
+    practice = models.ForeignKey(
+        "practice.Practice", null=True, blank=True, on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="audit_events",
+    )
+    # A dotted verb such as "claim.build" or "visit.sign"; stable, so reports can group on it.
+    action = models.CharField(max_length=64)
+    object_type = models.CharField(max_length=64, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    detail = models.JSONField(default=dict, blank=True)
+    occurred_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["practice", "occurred_at"]),
+            models.Index(fields=["object_type", "object_id"]),
+        ]
+
+    def __str__(self) -> str:
+        when = f"{self.occurred_at:%Y-%m-%d %H:%M}"
+        return f"{when} {self.action} {self.object_type}:{self.object_id}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise ValueError("audit events are append-only; write a new event instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("audit events cannot be deleted")

@@ -1,0 +1,64 @@
+"""The ``handbill`` command.
+
+Every sub-command prints JSON on stdout and exits 0 on success, or prints the reason on
+stderr and exits 2 on bad input. Pure commands (units, icd10, npi) never start Django, so
+they answer quickly; commands that need the database call :func:`setup_django` first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+# Each module here has ``register(subparsers)``; it sets ``func`` on its parser, which takes the
+# parsed namespace and returns the object to print as JSON (or raises CommandError).
+COMMAND_MODULES: list[str] = [
+]
+
+
+class CommandError(Exception):
+    """Bad input: printed on stderr, exit status 2."""
+
+
+def setup_django() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "handbill.settings")
+    import django
+
+    django.setup()
+
+
+def emit(payload: Any) -> None:
+    json.dump(payload, sys.stdout, indent=2, ensure_ascii=False)
+    sys.stdout.write("\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="handbill", description="Insurance billing for hands-on practices."
+    )
+    subparsers = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        result = args.func(args)
+    except CommandError as exc:
+        print(f"handbill {args.command}: {exc}", file=sys.stderr)
+        return 2
+    if result is not None:
+        emit(result)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

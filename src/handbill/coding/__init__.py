@@ -1,0 +1,1 @@
+"""Stored code tables: NCCI PTP pair edits and MUEs loaded from the official CMS files."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class CodingConfig(AppConfig):
+    name = "handbill.coding"
+    label = "coding"

@@ -1,0 +1,1 @@
+"""Scrub rules: small pure functions that read a claim and return findings."""

@@ -1,0 +1,1 @@
+"""Printed documents: CMS-1500, superbill, statement, appeal letter (pure)."""

@@ -1,0 +1,1 @@
+"""Practices (the tenants), their locations, people, payers and enrolments."""
