@@ -9,6 +9,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 
+from handbill.core.money import Cents
+
 
 class TaxIdKind(models.TextChoices):
     EIN = "ein", "Employer identification number"
@@ -32,6 +34,8 @@ class Practice(models.Model):
     timezone = models.CharField(max_length=40, default="America/Los_Angeles")
     # X12 submitter identity (ETIN) as the clearinghouse knows this practice.
     submitter_id = models.CharField(max_length=15, blank=True)
+    # Last claim number handed out (CLM01); taken under a row lock so numbers never repeat.
+    claim_sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
 
     class Meta:
@@ -193,3 +197,20 @@ class PayerEnrollment(models.Model):
 
     def __str__(self) -> str:
         return f"{self.provider} / {self.payer}: {self.get_status_display()}"
+
+
+class FeeScheduleEntry(models.Model):
+    """The practice's own charge per unit of a code (what goes on the claim)."""
+
+    practice = models.ForeignKey(Practice, on_delete=models.CASCADE, related_name="fees")
+    code = models.CharField(max_length=5)
+    charge_cents = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "code"], name="one_fee_per_code"),
+            models.CheckConstraint(condition=models.Q(charge_cents__gt=0), name="fee_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code}: {Cents(self.charge_cents).display()}"

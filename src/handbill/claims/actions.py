@@ -1,0 +1,346 @@
+"""The claim's write path: build from a signed note, scrub, override, move through its life.
+
+Every function is keyword-only and atomic, checks the caller's role in the practice, and
+leaves both a ClaimEvent (for status moves) and an audit row in the same transaction.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from django.db import transaction
+from django.db.models import Q
+
+from handbill.audit.record import record
+from handbill.claims import snapshot
+from handbill.claims.models import (
+    Claim,
+    ClaimEvent,
+    ClaimFinding,
+    ClaimLine,
+    FindingOverride,
+    Status,
+)
+from handbill.core import claimdata as cd
+from handbill.core.claim_builder import BuildError, build_lines
+from handbill.core.claim_status import ClaimStatus, TransitionError, check_transition
+from handbill.core.money import Cents
+from handbill.core.scrub import scrub as run_scrub
+from handbill.patients.models import Authorization, AuthorizationKind, Coverage
+from handbill.practice.access import authorize
+from handbill.practice.models import Practice
+from handbill.visits.models import Visit
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
+
+    from handbill.core.edits import EditTables
+    from handbill.core.policy import PayerPolicy
+
+
+class ClaimError(ValueError):
+    """A claim action that cannot go ahead; the message says why and what to do."""
+
+
+class BlockedError(ClaimError):
+    def __init__(self, findings: list[ClaimFinding]) -> None:
+        self.findings = findings
+        listed = "; ".join(f"{f.rule}: {f.message}" for f in findings)
+        super().__init__(
+            f"{len(findings)} blocking finding(s) stop this claim: {listed}. Fix them, or record "
+            "an override with a reason."
+        )
+
+
+def _policy_for(payer_id: int | None, on: date) -> PayerPolicy | None:
+    if payer_id is None:
+        return None
+    from handbill.policies.store import policy_for
+    from handbill.practice.models import Payer
+
+    return policy_for(Payer.objects.get(pk=payer_id), on)
+
+
+def _edit_tables(on: date) -> EditTables:
+    from handbill.coding.store import load_tables
+
+    return load_tables(on)
+
+
+def billing_coverage(visit: Visit) -> Coverage | None:
+    """The coverage a visit bills first: the one chosen on the visit, else the primary in force."""
+    if visit.coverage_id is not None:
+        return visit.coverage
+    on = visit.date_of_service
+    return (
+        Coverage.objects.filter(patient_id=visit.patient_id, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+        .order_by("order", "-start_date")
+        .select_related("payer")
+        .first()
+    )
+
+
+def _active_authorization(coverage: Coverage | None, on: date, kinds: set[str],
+                          codes: set[str]) -> Authorization | None:
+    if coverage is None:
+        return None
+    candidates = (
+        coverage.authorizations.filter(kind__in=kinds, start_date__lte=on)
+        .filter(Q(end_date__isnull=True) | Q(end_date__gt=on))
+        .order_by("-start_date", "-pk")
+    )
+    for auth in candidates:
+        if not auth.codes or codes & set(auth.codes):
+            return auth
+    return None
+
+
+def _next_number(practice: Practice) -> str:
+    locked = Practice.objects.select_for_update().get(pk=practice.pk)
+    locked.claim_sequence += 1
+    Practice.objects.filter(pk=locked.pk).update(claim_sequence=locked.claim_sequence)
+    return f"HB{locked.claim_sequence:07d}"
+
+
+def _event(claim: Claim, *, to: str, by: AbstractBaseUser | None, at: datetime, note: str = "",
+           from_status: str = "") -> None:
+    ClaimEvent.objects.create(
+        claim=claim, from_status=from_status, to_status=to, note=note,
+        by=by if by is not None and by.is_authenticated else None, at=at,
+    )
+
+
+@transaction.atomic
+def build_claim(
+    *, visit: Visit, by: AbstractBaseUser | None, at: datetime, coverage: Coverage | None = None,
+    edits: EditTables | None = None,
+) -> Claim:
+    """Code a signed note into a draft claim, then scrub it."""
+    practice = visit.practice
+    authorize(by, practice, "bill")
+    if not visit.signed:
+        raise ClaimError("the note is not signed; the therapist signs it before it is billed")
+    coverage = coverage if coverage is not None else billing_coverage(visit)
+    if coverage is not None and coverage.patient_id != visit.patient_id:
+        raise ClaimError("that coverage belongs to another patient")
+    existing = Claim.objects.filter(visit=visit, coverage=coverage).exclude(
+        status__in=[Status.VOID, Status.REJECTED]
+    ).first()
+    if existing is not None:
+        raise ClaimError(
+            f"claim {existing.number} already exists for this visit and coverage "
+            f"({existing.get_status_display().lower()}); rebuild or void it instead"
+        )
+    on = visit.date_of_service
+    payer = coverage.payer if coverage is not None else None
+    policy = _policy_for(payer.pk if payer else None, on)
+    tables = edits if edits is not None else _edit_tables(on)
+    fees = {fee.code: Cents(fee.charge_cents) for fee in practice.fees.all()}
+    note = snapshot.note_of(visit)
+    try:
+        built = build_lines(
+            note=note, policy=policy, taxonomy=visit.provider.taxonomy, fee_schedule=fees,
+            edits=tables, payer_type=payer.payer_type if payer else "self_pay",
+        )
+    except BuildError as exc:
+        raise ClaimError(str(exc)) from None
+    if not built.lines:
+        raise ClaimError("nothing on this note is billable to this payer: " + "; ".join(
+            flag.message for flag in built.flags) if built.flags else "the note has no services")
+    codes = {line.code for line in built.lines}
+    claim = Claim.objects.create(
+        practice=practice,
+        number=_next_number(practice),
+        visit=visit,
+        patient=visit.patient,
+        provider=visit.provider,
+        coverage=coverage,
+        payer=payer,
+        authorization=_active_authorization(coverage, on, {AuthorizationKind.AUTHORIZATION}, codes),
+        referral=_active_authorization(
+            coverage, on, {AuthorizationKind.PRESCRIPTION, AuthorizationKind.REFERRAL}, codes
+        ),
+        date_of_service=on,
+        place_of_service=visit.place_of_service,
+        diagnoses=list(built.diagnoses),
+        total_charge_cents=sum(line.charge.value for line in built.lines),
+        rationale=built.rationale,
+        policy_profile=policy.profile if policy else "",
+        created_at=at,
+        created_by=by if by is not None and by.is_authenticated else None,
+    )
+    ClaimLine.objects.bulk_create(
+        ClaimLine(
+            claim=claim, number=line.number, code=line.code, modifiers=list(line.modifiers),
+            units=line.units, minutes=line.minutes, pointers=list(line.pointers),
+            charge_cents=line.charge.value, rationale=line.rationale,
+            body_region=line.body_region, control_number=f"{claim.number}-{line.number}",
+        )
+        for line in built.lines
+    )
+    _event(claim, to=Status.DRAFT, by=by, at=at, note=built.rationale)
+    record(action="claim.build", at=at, by=by, practice=practice, target=claim,
+           number=claim.number, lines=len(built.lines))
+    _store_findings(claim, _scrub(claim, at=at, edits=tables, extra=built.flags), at)
+    return claim
+
+
+def claim_snapshot(claim: Claim) -> cd.Claim:
+    visit = claim.visit
+    return cd.Claim(
+        claim_id=claim.number,
+        date_of_service=claim.date_of_service,
+        place_of_service=claim.place_of_service,
+        diagnoses=tuple(claim.diagnoses),
+        lines=tuple(
+            cd.ClaimLine(
+                number=line.number, code=line.code, units=line.units,
+                modifiers=tuple(line.modifiers), pointers=tuple(line.pointers),
+                charge=Cents(line.charge_cents), minutes=line.minutes,
+                rationale=line.rationale, body_region=line.body_region,
+                control_number=line.control_number,
+            )
+            for line in claim.lines.all()
+        ),
+        note=snapshot.note_of(visit),
+        coverage=snapshot.coverage_of(claim.coverage),
+        policy=_policy_for(claim.payer_id, claim.date_of_service),
+        provider=snapshot.provider_of(claim.provider, claim.payer_id, claim.date_of_service),
+        practice_state=claim.practice.state,
+        authorizations=snapshot.authorizations_of(
+            claim.coverage, claim.date_of_service, excluding_claim_id=claim.pk
+        ),
+        history=snapshot.history_of(visit, claim.coverage, excluding_claim_id=claim.pk),
+        frequency=claim.frequency,
+    )
+
+
+def _scrub(claim: Claim, *, at: datetime, edits: EditTables | None,
+           extra: tuple[cd.Finding, ...] = ()) -> list[cd.Finding]:
+    tables = edits if edits is not None else _edit_tables(claim.date_of_service)
+    found = list(run_scrub(claim_snapshot(claim), as_of=at.date(), edits=tables))
+    seen = {(f.rule, f.line) for f in found}
+    # Builder notes the scrubber does not repeat (a dropped 97010, a flagged code) are kept.
+    found.extend(f for f in extra if (f.rule, f.line) not in seen)
+    return found
+
+
+def _store_findings(claim: Claim, findings: list[cd.Finding], at: datetime) -> list[ClaimFinding]:
+    claim.findings.all().delete()
+    return ClaimFinding.objects.bulk_create(
+        ClaimFinding(
+            claim=claim, rule=f.rule, severity=f.severity.value, message=f.message, fix=f.fix,
+            line=f.line, code=f.code or "", scrubbed_at=at,
+        )
+        for f in findings
+    )
+
+
+@transaction.atomic
+def scrub_claim(*, claim: Claim, by: AbstractBaseUser | None, at: datetime,
+                edits: EditTables | None = None) -> list[ClaimFinding]:
+    authorize(by, claim.practice, "view")
+    stored = _store_findings(claim, _scrub(claim, at=at, edits=edits), at)
+    record(action="claim.scrub", at=at, by=by, practice=claim.practice, target=claim,
+           blocking=sum(1 for f in stored if f.severity == "blocking"), findings=len(stored))
+    return stored
+
+
+def unresolved_blocking(claim: Claim) -> list[ClaimFinding]:
+    overridden = {(o.rule, o.line) for o in claim.overrides.all()}
+    return [
+        f for f in claim.findings.filter(severity="blocking")
+        if (f.rule, f.line) not in overridden and (f.rule, None) not in overridden
+    ]
+
+
+@transaction.atomic
+def override_finding(*, claim: Claim, rule: str, line: int | None, reason: str,
+                     by: AbstractBaseUser | None, at: datetime) -> FindingOverride:
+    authorize(by, claim.practice, "bill")
+    if not reason.strip():
+        raise ClaimError("an override needs a reason a payer auditor would accept")
+    if not claim.findings.filter(rule=rule, line=line, severity="blocking").exists():
+        raise ClaimError(f"claim {claim.number} has no blocking finding {rule!r}"
+                         + (f" on line {line}" if line else ""))
+    override = FindingOverride.objects.create(
+        claim=claim, rule=rule, line=line, reason=reason.strip(),
+        by=by if by is not None and by.is_authenticated else None, at=at,
+    )
+    record(action="claim.override", at=at, by=by, practice=claim.practice, target=claim,
+           rule=rule, line=line, reason=reason.strip())
+    return override
+
+
+@dataclass(frozen=True)
+class Move:
+    claim: Claim
+    from_status: str
+    to_status: str
+
+
+def _move(claim: Claim, to: ClaimStatus, *, by: AbstractBaseUser | None, at: datetime,
+          note: str) -> Move:
+    locked = Claim.objects.select_for_update().get(pk=claim.pk)
+    try:
+        check_transition(locked.status, to)
+    except TransitionError as exc:
+        raise ClaimError(str(exc)) from None
+    before = locked.status
+    Claim.objects.filter(pk=locked.pk).update(status=to.value)
+    locked.status = to.value
+    _event(locked, from_status=before, to=to.value, by=by, at=at, note=note)
+    record(action=f"claim.{to.value}", at=at, by=by, practice=locked.practice, target=locked,
+           from_status=before, note=note)
+    return Move(locked, before, to.value)
+
+
+@transaction.atomic
+def mark_ready(*, claim: Claim, by: AbstractBaseUser | None, at: datetime,
+               edits: EditTables | None = None) -> Claim:
+    """Scrub again; with no unresolved blocking finding the claim is ready and its charge posts."""
+    authorize(by, claim.practice, "bill")
+    _store_findings(claim, _scrub(claim, at=at, edits=edits), at)
+    blocking = unresolved_blocking(claim)
+    if blocking:
+        raise BlockedError(blocking)
+    move = _move(claim, ClaimStatus.READY, by=by, at=at, note="scrubbed clean or overridden")
+    _post_charge(move.claim, by=by, at=at)
+    return move.claim
+
+
+@transaction.atomic
+def transition(*, claim: Claim, to: ClaimStatus | str, by: AbstractBaseUser | None, at: datetime,
+               note: str = "") -> Claim:
+    """Any other legal move (submitted, accepted, denied, appealed, closed …), with its reason."""
+    authorize(by, claim.practice, "bill")
+    target = ClaimStatus(to)
+    if target is ClaimStatus.READY:
+        raise ClaimError("use mark_ready: a claim becomes ready only through the scrubber")
+    move = _move(claim, target, by=by, at=at, note=note)
+    if move.from_status == ClaimStatus.READY and target in (ClaimStatus.DRAFT, ClaimStatus.VOID):
+        _reverse_charge(move.claim, by=by, at=at, reason=note or f"claim back to {target.value}")
+    return move.claim
+
+
+def _post_charge(claim: Claim, *, by: AbstractBaseUser | None, at: datetime) -> None:
+    from handbill.ledger import posting
+
+    posting.post_charge(
+        practice=claim.practice, payer=claim.payer, amount=claim.total_charge,
+        claim_ref=claim.number, patient_ref=claim.patient.account_number,
+        effective_date=claim.date_of_service, at=at, by=by,
+        idempotency_key=f"charge:{claim.number}:{claim.events.count()}",
+    )
+
+
+def _reverse_charge(claim: Claim, *, by: AbstractBaseUser | None, at: datetime,
+                    reason: str) -> None:
+    from handbill.ledger import posting
+
+    posting.reverse_charge_of_claim(
+        practice=claim.practice, claim_ref=claim.number, at=at, by=by, reason=reason
+    )

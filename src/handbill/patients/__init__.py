@@ -1,0 +1,1 @@
+"""Patients, their coverages, and the authorizations, prescriptions and referrals they hold."""

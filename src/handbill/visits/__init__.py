@@ -1,0 +1,1 @@
+"""Visits and their session notes (SOAP), diagnoses and documented services."""
