@@ -18,6 +18,7 @@ from typing import Any
 # Each module here has ``register(subparsers)``; it sets ``func`` on its parser, which takes the
 # parsed namespace and returns the object to print as JSON (or raises CommandError).
 COMMAND_MODULES: list[str] = [
+    "handbill.cli.units",
 ]
 
 
