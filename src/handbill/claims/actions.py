@@ -83,8 +83,9 @@ def billing_coverage(visit: Visit) -> Coverage | None:
     )
 
 
-def _active_authorization(coverage: Coverage | None, on: date, kinds: set[str],
-                          codes: set[str]) -> Authorization | None:
+def _active_authorization(
+    coverage: Coverage | None, on: date, kinds: set[str], codes: set[str]
+) -> Authorization | None:
     if coverage is None:
         return None
     candidates = (
@@ -105,17 +106,32 @@ def _next_number(practice: Practice) -> str:
     return f"HB{locked.claim_sequence:07d}"
 
 
-def _event(claim: Claim, *, to: str, by: AbstractBaseUser | None, at: datetime, note: str = "",
-           from_status: str = "") -> None:
+def _event(
+    claim: Claim,
+    *,
+    to: str,
+    by: AbstractBaseUser | None,
+    at: datetime,
+    note: str = "",
+    from_status: str = "",
+) -> None:
     ClaimEvent.objects.create(
-        claim=claim, from_status=from_status, to_status=to, note=note,
-        by=by if by is not None and by.is_authenticated else None, at=at,
+        claim=claim,
+        from_status=from_status,
+        to_status=to,
+        note=note,
+        by=by if by is not None and by.is_authenticated else None,
+        at=at,
     )
 
 
 @transaction.atomic
 def build_claim(
-    *, visit: Visit, by: AbstractBaseUser | None, at: datetime, coverage: Coverage | None = None,
+    *,
+    visit: Visit,
+    by: AbstractBaseUser | None,
+    at: datetime,
+    coverage: Coverage | None = None,
     edits: EditTables | None = None,
 ) -> Claim:
     """Code a signed note into a draft claim, then scrub it."""
@@ -126,9 +142,11 @@ def build_claim(
     coverage = coverage if coverage is not None else billing_coverage(visit)
     if coverage is not None and coverage.patient_id != visit.patient_id:
         raise ClaimError("that coverage belongs to another patient")
-    existing = Claim.objects.filter(visit=visit, coverage=coverage).exclude(
-        status__in=[Status.VOID, Status.REJECTED]
-    ).first()
+    existing = (
+        Claim.objects.filter(visit=visit, coverage=coverage)
+        .exclude(status__in=[Status.VOID, Status.REJECTED])
+        .first()
+    )
     if existing is not None:
         raise ClaimError(
             f"claim {existing.number} already exists for this visit and coverage "
@@ -142,14 +160,22 @@ def build_claim(
     note = snapshot.note_of(visit)
     try:
         built = build_lines(
-            note=note, policy=policy, taxonomy=visit.provider.taxonomy, fee_schedule=fees,
-            edits=tables, payer_type=payer.payer_type if payer else "self_pay",
+            note=note,
+            policy=policy,
+            taxonomy=visit.provider.taxonomy,
+            fee_schedule=fees,
+            edits=tables,
+            payer_type=payer.payer_type if payer else "self_pay",
         )
     except BuildError as exc:
         raise ClaimError(str(exc)) from None
     if not built.lines:
-        raise ClaimError("nothing on this note is billable to this payer: " + "; ".join(
-            flag.message for flag in built.flags) if built.flags else "the note has no services")
+        raise ClaimError(
+            "nothing on this note is billable to this payer: "
+            + "; ".join(flag.message for flag in built.flags)
+            if built.flags
+            else "the note has no services"
+        )
     codes = {line.code for line in built.lines}
     claim = Claim.objects.create(
         practice=practice,
@@ -174,16 +200,30 @@ def build_claim(
     )
     ClaimLine.objects.bulk_create(
         ClaimLine(
-            claim=claim, number=line.number, code=line.code, modifiers=list(line.modifiers),
-            units=line.units, minutes=line.minutes, pointers=list(line.pointers),
-            charge_cents=line.charge.value, rationale=line.rationale,
-            body_region=line.body_region, control_number=f"{claim.number}-{line.number}",
+            claim=claim,
+            number=line.number,
+            code=line.code,
+            modifiers=list(line.modifiers),
+            units=line.units,
+            minutes=line.minutes,
+            pointers=list(line.pointers),
+            charge_cents=line.charge.value,
+            rationale=line.rationale,
+            body_region=line.body_region,
+            control_number=f"{claim.number}-{line.number}",
         )
         for line in built.lines
     )
     _event(claim, to=Status.DRAFT, by=by, at=at, note=built.rationale)
-    record(action="claim.build", at=at, by=by, practice=practice, target=claim,
-           number=claim.number, lines=len(built.lines))
+    record(
+        action="claim.build",
+        at=at,
+        by=by,
+        practice=practice,
+        target=claim,
+        number=claim.number,
+        lines=len(built.lines),
+    )
     _store_findings(claim, _scrub(claim, at=at, edits=tables, extra=built.flags), at)
     return claim
 
@@ -197,10 +237,15 @@ def claim_snapshot(claim: Claim) -> cd.Claim:
         diagnoses=tuple(claim.diagnoses),
         lines=tuple(
             cd.ClaimLine(
-                number=line.number, code=line.code, units=line.units,
-                modifiers=tuple(line.modifiers), pointers=tuple(line.pointers),
-                charge=Cents(line.charge_cents), minutes=line.minutes,
-                rationale=line.rationale, body_region=line.body_region,
+                number=line.number,
+                code=line.code,
+                units=line.units,
+                modifiers=tuple(line.modifiers),
+                pointers=tuple(line.pointers),
+                charge=Cents(line.charge_cents),
+                minutes=line.minutes,
+                rationale=line.rationale,
+                body_region=line.body_region,
                 control_number=line.control_number,
             )
             for line in claim.lines.all()
@@ -218,8 +263,9 @@ def claim_snapshot(claim: Claim) -> cd.Claim:
     )
 
 
-def _scrub(claim: Claim, *, at: datetime, edits: EditTables | None,
-           extra: tuple[cd.Finding, ...] = ()) -> list[cd.Finding]:
+def _scrub(
+    claim: Claim, *, at: datetime, edits: EditTables | None, extra: tuple[cd.Finding, ...] = ()
+) -> list[cd.Finding]:
     tables = edits if edits is not None else _edit_tables(claim.date_of_service)
     found = list(run_scrub(claim_snapshot(claim), as_of=at.date(), edits=tables))
     seen = {(f.rule, f.line) for f in found}
@@ -232,46 +278,82 @@ def _store_findings(claim: Claim, findings: list[cd.Finding], at: datetime) -> l
     claim.findings.all().delete()
     return ClaimFinding.objects.bulk_create(
         ClaimFinding(
-            claim=claim, rule=f.rule, severity=f.severity.value, message=f.message, fix=f.fix,
-            line=f.line, code=f.code or "", scrubbed_at=at,
+            claim=claim,
+            rule=f.rule,
+            severity=f.severity.value,
+            message=f.message,
+            fix=f.fix,
+            line=f.line,
+            code=f.code or "",
+            scrubbed_at=at,
         )
         for f in findings
     )
 
 
 @transaction.atomic
-def scrub_claim(*, claim: Claim, by: AbstractBaseUser | None, at: datetime,
-                edits: EditTables | None = None) -> list[ClaimFinding]:
+def scrub_claim(
+    *, claim: Claim, by: AbstractBaseUser | None, at: datetime, edits: EditTables | None = None
+) -> list[ClaimFinding]:
     authorize(by, claim.practice, "view")
     stored = _store_findings(claim, _scrub(claim, at=at, edits=edits), at)
-    record(action="claim.scrub", at=at, by=by, practice=claim.practice, target=claim,
-           blocking=sum(1 for f in stored if f.severity == "blocking"), findings=len(stored))
+    record(
+        action="claim.scrub",
+        at=at,
+        by=by,
+        practice=claim.practice,
+        target=claim,
+        blocking=sum(1 for f in stored if f.severity == "blocking"),
+        findings=len(stored),
+    )
     return stored
 
 
 def unresolved_blocking(claim: Claim) -> list[ClaimFinding]:
     overridden = {(o.rule, o.line) for o in claim.overrides.all()}
     return [
-        f for f in claim.findings.filter(severity="blocking")
+        f
+        for f in claim.findings.filter(severity="blocking")
         if (f.rule, f.line) not in overridden and (f.rule, None) not in overridden
     ]
 
 
 @transaction.atomic
-def override_finding(*, claim: Claim, rule: str, line: int | None, reason: str,
-                     by: AbstractBaseUser | None, at: datetime) -> FindingOverride:
+def override_finding(
+    *,
+    claim: Claim,
+    rule: str,
+    line: int | None,
+    reason: str,
+    by: AbstractBaseUser | None,
+    at: datetime,
+) -> FindingOverride:
     authorize(by, claim.practice, "bill")
     if not reason.strip():
         raise ClaimError("an override needs a reason a payer auditor would accept")
     if not claim.findings.filter(rule=rule, line=line, severity="blocking").exists():
-        raise ClaimError(f"claim {claim.number} has no blocking finding {rule!r}"
-                         + (f" on line {line}" if line else ""))
+        raise ClaimError(
+            f"claim {claim.number} has no blocking finding {rule!r}"
+            + (f" on line {line}" if line else "")
+        )
     override = FindingOverride.objects.create(
-        claim=claim, rule=rule, line=line, reason=reason.strip(),
-        by=by if by is not None and by.is_authenticated else None, at=at,
+        claim=claim,
+        rule=rule,
+        line=line,
+        reason=reason.strip(),
+        by=by if by is not None and by.is_authenticated else None,
+        at=at,
     )
-    record(action="claim.override", at=at, by=by, practice=claim.practice, target=claim,
-           rule=rule, line=line, reason=reason.strip())
+    record(
+        action="claim.override",
+        at=at,
+        by=by,
+        practice=claim.practice,
+        target=claim,
+        rule=rule,
+        line=line,
+        reason=reason.strip(),
+    )
     return override
 
 
@@ -282,8 +364,9 @@ class Move:
     to_status: str
 
 
-def _move(claim: Claim, to: ClaimStatus, *, by: AbstractBaseUser | None, at: datetime,
-          note: str) -> Move:
+def _move(
+    claim: Claim, to: ClaimStatus, *, by: AbstractBaseUser | None, at: datetime, note: str
+) -> Move:
     locked = Claim.objects.select_for_update().get(pk=claim.pk)
     try:
         check_transition(locked.status, to)
@@ -293,14 +376,22 @@ def _move(claim: Claim, to: ClaimStatus, *, by: AbstractBaseUser | None, at: dat
     Claim.objects.filter(pk=locked.pk).update(status=to.value)
     locked.status = to.value
     _event(locked, from_status=before, to=to.value, by=by, at=at, note=note)
-    record(action=f"claim.{to.value}", at=at, by=by, practice=locked.practice, target=locked,
-           from_status=before, note=note)
+    record(
+        action=f"claim.{to.value}",
+        at=at,
+        by=by,
+        practice=locked.practice,
+        target=locked,
+        from_status=before,
+        note=note,
+    )
     return Move(locked, before, to.value)
 
 
 @transaction.atomic
-def mark_ready(*, claim: Claim, by: AbstractBaseUser | None, at: datetime,
-               edits: EditTables | None = None) -> Claim:
+def mark_ready(
+    *, claim: Claim, by: AbstractBaseUser | None, at: datetime, edits: EditTables | None = None
+) -> Claim:
     """Scrub again; with no unresolved blocking finding the claim is ready and its charge posts."""
     authorize(by, claim.practice, "bill")
     _store_findings(claim, _scrub(claim, at=at, edits=edits), at)
@@ -313,8 +404,14 @@ def mark_ready(*, claim: Claim, by: AbstractBaseUser | None, at: datetime,
 
 
 @transaction.atomic
-def transition(*, claim: Claim, to: ClaimStatus | str, by: AbstractBaseUser | None, at: datetime,
-               note: str = "") -> Claim:
+def transition(
+    *,
+    claim: Claim,
+    to: ClaimStatus | str,
+    by: AbstractBaseUser | None,
+    at: datetime,
+    note: str = "",
+) -> Claim:
     """Any other legal move (submitted, accepted, denied, appealed, closed …), with its reason."""
     authorize(by, claim.practice, "bill")
     target = ClaimStatus(to)
@@ -330,15 +427,21 @@ def _post_charge(claim: Claim, *, by: AbstractBaseUser | None, at: datetime) -> 
     from handbill.ledger import posting
 
     posting.post_charge(
-        practice=claim.practice, payer=claim.payer, amount=claim.total_charge,
-        claim_ref=claim.number, patient_ref=claim.patient.account_number,
-        effective_date=claim.date_of_service, at=at, by=by,
+        practice=claim.practice,
+        payer=claim.payer,
+        amount=claim.total_charge,
+        claim_ref=claim.number,
+        patient_ref=claim.patient.account_number,
+        effective_date=claim.date_of_service,
+        at=at,
+        by=by,
         idempotency_key=f"charge:{claim.number}:{claim.events.count()}",
     )
 
 
-def _reverse_charge(claim: Claim, *, by: AbstractBaseUser | None, at: datetime,
-                    reason: str) -> None:
+def _reverse_charge(
+    claim: Claim, *, by: AbstractBaseUser | None, at: datetime, reason: str
+) -> None:
     from handbill.ledger import posting
 
     posting.reverse_charge_of_claim(

@@ -51,7 +51,10 @@ class Claim(models.Model):
         Authorization, null=True, blank=True, on_delete=models.PROTECT, related_name="claims"
     )
     referral = models.ForeignKey(
-        Authorization, null=True, blank=True, on_delete=models.PROTECT,
+        Authorization,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="referred_claims",
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
@@ -68,13 +71,18 @@ class Claim(models.Model):
     payer_claim_number = models.CharField(max_length=50, blank=True)  # CLP07, for REF*F8
     created_at = models.DateTimeField()
     created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="+",
     )
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["practice", "number"], name="claim_number_per_practice"),
+            models.UniqueConstraint(
+                fields=["practice", "number"], name="claim_number_per_practice"
+            ),
             models.CheckConstraint(
                 condition=Q(total_charge_cents__gte=0), name="claim_total_not_negative"
             ),
@@ -118,7 +126,9 @@ class ClaimLine(models.Model):
                 fields=["claim", "control_number"], name="line_control_number_per_claim"
             ),
             models.CheckConstraint(condition=Q(units__gte=1), name="claim_line_units_positive"),
-            models.CheckConstraint(condition=Q(charge_cents__gt=0), name="claim_line_charge_positive"),
+            models.CheckConstraint(
+                condition=Q(charge_cents__gt=0), name="claim_line_charge_positive"
+            ),
             models.CheckConstraint(
                 condition=Q(number__gte=1) & Q(number__lte=50), name="claim_line_number_1_50"
             ),

@@ -33,8 +33,11 @@ def note_of(visit: Visit) -> cd.Note:
         diagnoses=tuple(d.code for d in visit.diagnoses.all()),
         entries=tuple(
             cd.ServiceEntry(
-                code=s.code, minutes=s.minutes, technique=s.technique,
-                body_region=s.body_region, start_time=s.start_time,
+                code=s.code,
+                minutes=s.minutes,
+                technique=s.technique,
+                body_region=s.body_region,
+                start_time=s.start_time,
             )
             for s in visit.services.all()
         ),
@@ -61,8 +64,9 @@ def provider_of(provider: Provider, payer_id: int | None, on: date) -> cd.Provid
     status = None
     if payer_id is not None:
         enrollment = (
-            PayerEnrollment.objects.filter(provider=provider, payer_id=payer_id,
-                                           effective_date__lte=on)
+            PayerEnrollment.objects.filter(
+                provider=provider, payer_id=payer_id, effective_date__lte=on
+            )
             .exclude(end_date__lte=on)
             .order_by("-effective_date")
             .first()
@@ -118,7 +122,8 @@ def authorizations_of(
                 units_allowed={str(k): int(v) for k, v in auth.units_allowed.items()},
                 dollars_allowed=(
                     Cents(auth.dollars_allowed_cents)
-                    if auth.dollars_allowed_cents is not None else None
+                    if auth.dollars_allowed_cents is not None
+                    else None
                 ),
                 visits_used=visits,
                 units_used=units,
@@ -130,7 +135,9 @@ def authorizations_of(
     return tuple(found)
 
 
-def history_of(visit: Visit, coverage: Coverage | None, *, excluding_claim_id: int | None) -> cd.History:
+def history_of(
+    visit: Visit, coverage: Coverage | None, *, excluding_claim_id: int | None
+) -> cd.History:
     from handbill.claims.models import Claim, ClaimLine
 
     live = [s.value for s in LIVE]
@@ -138,8 +145,11 @@ def history_of(visit: Visit, coverage: Coverage | None, *, excluding_claim_id: i
     if coverage is not None:
         year_start = date(visit.date_of_service.year, 1, 1)
         others = Claim.objects.filter(
-            coverage=coverage, status__in=live, frequency="1",
-            date_of_service__gte=year_start, date_of_service__lte=visit.date_of_service,
+            coverage=coverage,
+            status__in=live,
+            frequency="1",
+            date_of_service__gte=year_start,
+            date_of_service__lte=visit.date_of_service,
         ).exclude(visit=visit)
         visits_this_year = others.values("visit_id").distinct().count()
     prior_lines = tuple(
@@ -156,13 +166,11 @@ def history_of(visit: Visit, coverage: Coverage | None, *, excluding_claim_id: i
         .exclude(claim__visit=visit, claim__status__in=["void", "draft"])
         .select_related("claim")
     )
-    earlier = (
-        Visit.objects.filter(
-            patient_id=visit.patient_id, signed_at__isnull=False,
-            date_of_service__lt=visit.date_of_service,
-        )
-        .order_by("-date_of_service")[:EARLIER_NOTES_COMPARED]
-    )
+    earlier = Visit.objects.filter(
+        patient_id=visit.patient_id,
+        signed_at__isnull=False,
+        date_of_service__lt=visit.date_of_service,
+    ).order_by("-date_of_service")[:EARLIER_NOTES_COMPARED]
     earlier_notes = tuple(note_of(v).text for v in earlier)
     return cd.History(
         visits_this_year=visits_this_year, prior_lines=prior_lines, earlier_notes=earlier_notes

@@ -19,6 +19,7 @@ from typing import Any
 # parsed namespace and returns the object to print as JSON (or raises CommandError).
 COMMAND_MODULES: list[str] = [
     "handbill.cli.units",
+    "handbill.cli.claims",
 ]
 
 

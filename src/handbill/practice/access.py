@@ -37,7 +37,9 @@ class CrossPracticeError(PermissionDenied):
     """An object of one practice was handed to an action for another."""
 
 
-def membership(user: AbstractBaseUser | AnonymousUser | None, practice: Practice) -> Membership | None:
+def membership(
+    user: AbstractBaseUser | AnonymousUser | None, practice: Practice
+) -> Membership | None:
     if user is None or not user.is_authenticated:
         return None
     return Membership.objects.filter(user=user, practice=practice).first()

@@ -70,8 +70,10 @@ def _check_services(services: Sequence[ServiceInput]) -> None:
         if not isinstance(service.minutes, int) or service.minutes < 0:
             raise NoteError(f"service {index} ({service.code}): minutes must be 0 or more")
         if service.minutes > 480:
-            raise NoteError(f"service {index} ({service.code}): {service.minutes} minutes is "
-                            "more than a working day; check the entry")
+            raise NoteError(
+                f"service {index} ({service.code}): {service.minutes} minutes is "
+                "more than a working day; check the entry"
+            )
 
 
 def _write_parts(visit: Visit, diagnoses: list[str], services: Sequence[ServiceInput]) -> None:
@@ -83,8 +85,12 @@ def _write_parts(visit: Visit, diagnoses: list[str], services: Sequence[ServiceI
     )
     ServiceEntry.objects.bulk_create(
         ServiceEntry(
-            visit=visit, position=position, code=cpt.get(s.code).code, minutes=s.minutes,
-            technique=s.technique.strip(), body_region=s.body_region.strip(),
+            visit=visit,
+            position=position,
+            code=cpt.get(s.code).code,
+            minutes=s.minutes,
+            technique=s.technique.strip(),
+            body_region=s.body_region.strip(),
             start_time=s.start_time,
         )
         for position, s in enumerate(services, start=1)
@@ -114,9 +120,15 @@ def create_visit(
     cleaned = _check_diagnoses(diagnoses, date_of_service)
     _check_services(services)
     visit = Visit.objects.create(
-        practice=practice, patient=patient, provider=provider, location=location,
-        coverage=coverage, date_of_service=date_of_service, place_of_service=place_of_service,
-        created_at=at, **note.__dict__,
+        practice=practice,
+        patient=patient,
+        provider=provider,
+        location=location,
+        coverage=coverage,
+        date_of_service=date_of_service,
+        place_of_service=place_of_service,
+        created_at=at,
+        **note.__dict__,
     )
     _write_parts(visit, cleaned, services)
     record(action="visit.create", at=at, by=by, practice=practice, target=visit)
@@ -174,8 +186,10 @@ def add_addendum(*, visit: Visit, text: str, by: AbstractBaseUser | None, at: da
     if not text.strip():
         raise NoteError("an addendum needs text")
     addendum = Addendum.objects.create(
-        visit=visit, text=text.strip(),
-        written_by=by if by is not None and by.is_authenticated else None, written_at=at,
+        visit=visit,
+        text=text.strip(),
+        written_by=by if by is not None and by.is_authenticated else None,
+        written_at=at,
     )
     record(action="visit.addendum", at=at, by=by, practice=visit.practice, target=visit)
     return addendum

@@ -56,16 +56,16 @@ class Visit(models.Model):
     def __str__(self) -> str:
         return f"{self.patient} {self.date_of_service.isoformat()}"
 
-    @property
-    def signed(self) -> bool:
-        return self.signed_at is not None
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         if self.pk is not None:
             stored = Visit.objects.filter(pk=self.pk).values_list("signed_at", flat=True).first()
             if stored is not None:
                 raise NoteLockedError("this note is signed and locked; add an addendum instead")
         super().save(*args, **kwargs)
+
+    @property
+    def signed(self) -> bool:
+        return self.signed_at is not None
 
 
 class _NotePart(models.Model):
@@ -76,10 +76,6 @@ class _NotePart(models.Model):
     class Meta:
         abstract = True
 
-    def _refuse_if_signed(self) -> None:
-        if Visit.objects.filter(pk=self.visit_id, signed_at__isnull=False).exists():  # type: ignore[attr-defined]
-            raise NoteLockedError("this note is signed and locked; add an addendum instead")
-
     def save(self, *args: Any, **kwargs: Any) -> None:
         self._refuse_if_signed()
         super().save(*args, **kwargs)
@@ -87,6 +83,11 @@ class _NotePart(models.Model):
     def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
         self._refuse_if_signed()
         return super().delete(*args, **kwargs)
+
+    def _refuse_if_signed(self) -> None:
+        visit_id = self.visit_id  # type: ignore[attr-defined]
+        if Visit.objects.filter(pk=visit_id, signed_at__isnull=False).exists():
+            raise NoteLockedError("this note is signed and locked; add an addendum instead")
 
 
 class VisitDiagnosis(_NotePart):
