@@ -7,6 +7,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 import handbill
+from handbill.core.codes import cpt
+from handbill.core.units import ServiceMinutes, UnitMethod, compute_units
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -19,5 +21,42 @@ def health(request: HttpRequest) -> JsonResponse:
     )
 
 
+ROWS = 4
+
+
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/home.html", {"version": handbill.__version__})
+    """The coding engine on one page: documented minutes in, units and the reasons out."""
+    method = request.GET.get("method", UnitMethod.CMS.value)
+    rows = []
+    services: list[ServiceMinutes] = []
+    errors: list[str] = []
+    for index in range(ROWS):
+        code = request.GET.get(f"code{index}", "").strip()
+        minutes = request.GET.get(f"minutes{index}", "").strip()
+        rows.append({"index": index, "code": code, "minutes": minutes})
+        if not code and not minutes:
+            continue
+        if not minutes.isdigit():
+            errors.append(f"Row {index + 1}: minutes must be a whole number (e.g. 38).")
+            continue
+        try:
+            services.append(ServiceMinutes(code, int(minutes)))
+        except ValueError as exc:
+            errors.append(f"Row {index + 1}: {exc}")
+    result = None
+    if services and not errors:
+        try:
+            result = compute_units(services, UnitMethod(method))
+        except ValueError as exc:
+            errors.append(str(exc))
+    context = {
+        "version": handbill.__version__,
+        "rows": rows,
+        "method": method,
+        "methods": [(m.value, "CMS total time (8-minute rule)" if m is UnitMethod.CMS
+                     else "CPT per code (midpoint)") for m in UnitMethod],
+        "catalogue": sorted(cpt.CATALOGUE.values(), key=lambda entry: entry.code),
+        "errors": errors,
+        "result": result,
+    }
+    return render(request, "web/home.html", context, status=400 if errors else 200)
