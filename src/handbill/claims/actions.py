@@ -435,15 +435,24 @@ def _post_charge(claim: Claim, *, by: AbstractBaseUser | None, at: datetime) -> 
         effective_date=claim.date_of_service,
         at=at,
         by=by,
-        idempotency_key=f"charge:{claim.number}:{claim.events.count()}",
+        memo=f"Charge for claim {claim.number}",
+        source=("claim", claim.pk),
     )
 
 
 def _reverse_charge(
     claim: Claim, *, by: AbstractBaseUser | None, at: datetime, reason: str
 ) -> None:
+    """Take back the charge a claim posted when it became ready (it went back to draft or void)."""
     from handbill.ledger import posting
+    from handbill.ledger.models import LedgerTransaction, TransactionKind
 
-    posting.reverse_charge_of_claim(
-        practice=claim.practice, claim_ref=claim.number, at=at, by=by, reason=reason
+    open_charges = LedgerTransaction.objects.filter(
+        practice=claim.practice,
+        kind=TransactionKind.CHARGE,
+        source_type="claim",
+        source_id=str(claim.pk),
+        reversed_by__isnull=True,
     )
+    for charge in open_charges:
+        posting.reverse(charge, by=by, at=at, reason=reason)
