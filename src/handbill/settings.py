@@ -87,6 +87,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "handbill.audit",
     "handbill.practice",
+    "handbill.ledger",
     "handbill.coding",
     "handbill.web",
 ]
