@@ -87,8 +87,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "handbill.audit",
     "handbill.practice",
+    "handbill.policies",
     "handbill.ledger",
     "handbill.coding",
+    "handbill.patients",
+    "handbill.visits",
+    "handbill.claims",
     "handbill.web",
 ]
 
