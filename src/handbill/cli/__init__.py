@@ -18,8 +18,10 @@ from typing import Any
 # Each module here has ``register(subparsers)``; it sets ``func`` on its parser, which takes the
 # parsed namespace and returns the object to print as JSON (or raises CommandError).
 COMMAND_MODULES: list[str] = [
+    "handbill.cli.codes",
     "handbill.cli.units",
     "handbill.cli.claims",
+    "handbill.cli.edits",
 ]
 
 
@@ -58,7 +60,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"handbill {args.command}: {exc}", file=sys.stderr)
         return 2
     if result is not None:
-        emit(result)
+        try:
+            emit(result)
+        except BrokenPipeError:
+            # The reader (e.g. `| head`) closed early; that is not an error of ours.
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - stop the flush at exit from failing
+            return 0
     return 0
 
 
