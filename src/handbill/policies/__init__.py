@@ -1,0 +1,1 @@
+"""Stored, versioned payer policies: the editable copy of the rules in handbill.core.policy."""
