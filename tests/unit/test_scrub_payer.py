@@ -128,7 +128,7 @@ def test_code_not_paid_for_the_provider_type_blocks_without_suggesting_a_swap():
         "This payer does not pay 225700000X for 97140; do not swap codes — bill the patient "
         "if the plan allows, or drop the line."
     )
-    assert "massage therapists (225700000X)" in found.message
+    assert "does not pay a massage therapist (225700000X) for 97140" in found.message
 
 
 def test_taxonomy_the_policy_does_not_list_may_bill_any_code():

@@ -132,3 +132,9 @@ def test_scrub_reports_odd_claims_instead_of_crashing(lines, entries, diagnoses)
     odd = with_note(replace(claim(), lines=lines, diagnoses=diagnoses), entries=entries)
     for findings in (scrub(odd, as_of=AS_OF, edits=EDITS), scrub(self_pay(odd), as_of=AS_OF)):
         assert all(finding.rule in set(rule_ids()) for finding in findings)
+
+
+def test_every_rule_is_documented():
+    page = (Path(__file__).parents[2] / "docs" / "scrub-rules.md").read_text()
+    documented = set(re.findall(r"^\| `([a-z0-9_.]+)` \|", page, flags=re.MULTILINE))
+    assert documented == set(rule_ids())

@@ -44,7 +44,16 @@ def test_a_billed_code_the_note_does_not_document_blocks():
     lines = (*CLEAN_LINES, line(3, "97112", 1, minutes=15))
     found = only(run("units.supported", replace(claim(), lines=lines)), "units.supported",
                  Severity.BLOCKING)
-    assert found.code == "97112" and "supports 0" in found.message
+    assert found.code == "97112" and "does not document" in found.message
+
+
+def test_an_untimed_code_billed_for_more_than_one_unit_blocks():
+    entries = (*claim().note.entries, entry("97010", 20, technique="Moist heat pack"))
+    lines = (*CLEAN_LINES, line(3, "97010", 2, minutes=0))
+    target = with_note(replace(claim(), lines=lines), entries=entries)
+    found = only(run("units.supported", target), "units.supported", Severity.BLOCKING)
+    assert "one unit per visit" in found.message and found.line == 3
+    assert run("units.supported", replace(target, lines=(*CLEAN_LINES, line(3, "97010", 1)))) == []
 
 
 def test_units_are_recounted_with_the_payers_method():

@@ -8,14 +8,15 @@ from datetime import date
 
 from handbill.core.claimdata import Claim, ClaimLine, Finding
 from handbill.core.codes import cpt
+from handbill.core.policy import PayerType
 
 # Every rule has this shape; the registry in ``__init__`` lists them.
 RuleCheck = Callable[[Claim, date], list[Finding]]
 
-MEDICARE = "medicare"
-MEDICARE_ADVANTAGE = "medicare_advantage"
-AUTO = "auto"
-WORKERS_COMP = "workers_comp"
+MEDICARE = PayerType.MEDICARE.value
+MEDICARE_ADVANTAGE = PayerType.MEDICARE_ADVANTAGE.value
+AUTO = PayerType.AUTO.value
+WORKERS_COMP = PayerType.WORKERS_COMP.value
 
 # Placeholders people type into a required box; an auditor reads them as "not documented".
 _PLACEHOLDERS = frozenset(

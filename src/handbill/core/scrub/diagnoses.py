@@ -24,6 +24,12 @@ _TITLE_NOISE = frozenset(
 _WORD = re.compile(r"[a-z]{4,}")
 
 
+def _or_list(items: list[str]) -> str:
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} or {items[-1]}"
+
+
 def _lookup(code: str, on: date) -> icd10.Diagnosis:
     return icd10.lookup(code, date_of_service=on)
 
@@ -111,7 +117,7 @@ def diagnosis_valid(claim: Claim, as_of: date) -> list[Finding]:
         if answer.billable or _missing_seventh(answer):
             continue
         instead = (
-            f" Use {', '.join(answer.suggestions[:3])} if one fits the note."
+            f" Use {_or_list(list(answer.suggestions[:3]))} if one fits the note."
             if answer.suggestions else ""
         )
         findings.append(
@@ -147,7 +153,7 @@ def diagnosis_seventh_character(claim: Claim, as_of: date) -> list[Finding]:
     for raw, answer in zip(claim.diagnoses, answers, strict=True):
         if not _missing_seventh(answer):
             continue
-        options = ", ".join(answer.suggestions) or "the complete code"
+        options = _or_list(list(answer.suggestions)) or "the complete code"
         findings.append(
             Finding(
                 rule="diagnosis.seventh_character",

@@ -7,7 +7,8 @@ from datetime import date
 
 from handbill.core.claim_status import ClaimStatus
 from handbill.core.claimdata import Claim, Finding, Severity
-from handbill.core.scrub._common import line_number, plural
+from handbill.core.codes import carc
+from handbill.core.scrub._common import line_number
 
 # Claims that never reached adjudication, or were withdrawn, are not duplicates.
 _NOT_COUNTED = frozenset({ClaimStatus.VOID.value, ClaimStatus.REJECTED.value})
@@ -17,11 +18,7 @@ _REPLACES_EARLIER = frozenset({"7", "8"})
 
 # CARCs that say the service itself is not paid to us: provider type, non-covered, not in
 # the plan. Repeating the claim will bring the same denial.
-LEARNED_DENIALS = {
-    "170": "not payable for this provider type",
-    "96": "non-covered charge",
-    "204": "not covered under the patient's plan",
-}
+LEARNED_DENIALS = frozenset({"170", "96", "204"})
 
 
 def duplicate_line(claim: Claim, as_of: date) -> list[Finding]:
@@ -69,13 +66,15 @@ def history_denials(claim: Claim, as_of: date) -> list[Finding]:
     findings: list[Finding] = []
     for (code, reason), dates in sorted(grouped.items()):
         latest = max(dates).isoformat()
+        meaning = carc.carc(reason).meaning
+        times = "once" if len(dates) == 1 else f"{len(dates)} times"
         findings.append(
             Finding(
                 rule="history.denials",
                 severity=Severity.WARNING,
                 message=f"{claim.coverage.payer_name} denied {code} "
-                f"{plural(len(dates), 'time')} before with CARC {reason} "
-                f"({LEARNED_DENIALS[reason]}), last for {latest}.",
+                f"{times} before with CARC {reason} "
+                f"({meaning[:1].lower() + meaning[1:]}), last for {latest}.",
                 fix="Check the plan's benefit and provider-type rule before sending; if it "
                 "will be denied again, tell the patient and bill them if the plan allows.",
                 line=line_number(claim, code),

@@ -6,16 +6,9 @@ from __future__ import annotations
 from datetime import date
 
 from handbill.core.claimdata import Claim, Finding, Severity
+from handbill.core.codes import taxonomy
 from handbill.core.policy import MASSAGE_THERAPIST
 from handbill.core.scrub._common import MEDICARE
-
-# Labels for the taxonomies a hands-on practice meets, so messages read as words.
-_TAXONOMY_LABELS = {
-    MASSAGE_THERAPIST: "massage therapists",
-    "225100000X": "physical therapists",
-    "225200000X": "physical therapist assistants",
-    "111N00000X": "chiropractors",
-}
 
 IN_NETWORK = "in_network"
 OUT_OF_NETWORK = "out_of_network"
@@ -26,9 +19,9 @@ _NOT_CREDENTIALED = {
 }
 
 
-def _provider_type(taxonomy: str) -> str:
-    label = _TAXONOMY_LABELS.get(taxonomy)
-    return f"{label} ({taxonomy})" if label else f"taxonomy {taxonomy}"
+def _provider_type(code: str) -> str:
+    known = taxonomy.TAXONOMIES.get(code.strip().upper())
+    return f"a {known.label.lower()} ({known.code})" if known else f"taxonomy {code}"
 
 
 def provider_enrollment(claim: Claim, as_of: date) -> list[Finding]:
@@ -66,19 +59,19 @@ def provider_code_allowed(claim: Claim, as_of: date) -> list[Finding]:
     policy = claim.policy
     if policy is None:
         return []
-    taxonomy = claim.provider.taxonomy
+    rendering = claim.provider.taxonomy
     return [
         Finding(
             rule="provider.code_allowed",
             severity=Severity.BLOCKING,
-            message=f"{policy.name} does not pay {_provider_type(taxonomy)} for {line.code}.",
-            fix=f"This payer does not pay {taxonomy} for {line.code}; do not swap codes — "
+            message=f"{policy.name} does not pay {_provider_type(rendering)} for {line.code}.",
+            fix=f"This payer does not pay {rendering} for {line.code}; do not swap codes — "
             "bill the patient if the plan allows, or drop the line.",
             line=line.number,
             code=line.code,
         )
         for line in claim.lines
-        if not policy.code_allowed(line.code.strip().upper(), taxonomy)
+        if not policy.code_allowed(line.code.strip().upper(), rendering)
     ]
 
 

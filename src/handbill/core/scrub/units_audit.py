@@ -17,8 +17,8 @@ from handbill.core.scrub._common import (
 from handbill.core.units import MAX_MINUTES, ServiceMinutes, UnitMethod, compute_units
 
 _METHOD_NAMES = {
-    UnitMethod.CMS: "CMS total time (8-minute rule)",
-    UnitMethod.CPT: "CPT per code (midpoint rule)",
+    UnitMethod.CMS: "CMS total time, the 8-minute rule",
+    UnitMethod.CPT: "CPT per code, the midpoint rule",
 }
 
 
@@ -62,22 +62,32 @@ def units_supported(claim: Claim, as_of: date) -> list[Finding]:
                 fix="Correct the minutes in the note (by addendum if it is signed).",
             )
         ]
+    documented_codes = {entry.code.strip().upper() for entry in claim.note.entries}
     findings: list[Finding] = []
     for code, billed in units_by_code(claim.lines).items():
-        if catalogue_entry(code) is None:
+        service = catalogue_entry(code)
+        if service is None:
             continue
         backed = supported.get(code, 0)
         if billed > backed:
+            if code not in documented_codes:
+                message = f"{code} is billed but the note does not document it."
+                fix = (f"Remove {code}, or document the service (minutes, technique, region) "
+                       "in the note by addendum if it was done.")
+            elif not service.timed:
+                message = f"{code}: {plural(billed, 'unit')} billed; it is one unit per visit."
+                fix = f"Bill 1 unit of {code}; its minutes do not add units."
+            else:
+                message = (f"{code}: {plural(billed, 'unit')} billed but the note supports "
+                           f"{backed} ({_METHOD_NAMES[method]}).")
+                fix = (f"Bill {backed} of {code}, or add the missing minutes to the note by "
+                       "addendum if the treatment really took longer.")
             findings.append(
                 Finding(
                     rule="units.supported",
                     severity=Severity.BLOCKING,
-                    message=(
-                        f"{code}: {plural(billed, 'unit')} billed but the note supports "
-                        f"{backed} ({_METHOD_NAMES[method]})."
-                    ),
-                    fix=f"Bill {backed} of {code}, or add the missing minutes to the note by "
-                    "addendum if the treatment really took longer.",
+                    message=message,
+                    fix=fix,
                     line=line_number(claim, code),
                     code=code,
                 )
