@@ -7,7 +7,7 @@ three always agree.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -256,4 +256,3 @@ class Batch:
     sender_qualifier: str = "ZZ"
     receiver_qualifier: str = "ZZ"
     claims_per_transaction: int = 5000
-    extra: dict[str, str] = field(default_factory=dict)
