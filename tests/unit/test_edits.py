@@ -92,6 +92,14 @@ def lines(*texts: str) -> list[BilledLine]:
 # --- reading the PTP files ------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("path", [PTP_TXT, PTP_CSV, PTP_MEDICAID, MUE_CSV, BAD_HALFWAY])
+def test_fixtures_are_in_the_cms_encoding(path: Path) -> None:
+    raw = path.read_bytes()
+    assert raw.count(b"\r\n") == raw.count(b"\n") > 0
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")  # latin-1 letters present, so this is not UTF-8 by accident
+
+
 def test_practitioner_txt_rows_notice_and_header_skipped() -> None:
     parsed = read_edit_file(PTP_TXT)
     assert isinstance(parsed, PtpFile)

@@ -18,7 +18,8 @@ from handbill.core.edits import BilledLine, EditFile, EditFileError, Program, re
 
 _LINE_HELP = (
     "a billed line: CODE, then -MODIFIER for each modifier, then xUNITS (or *UNITS) when more "
-    "than 1 unit, e.g. 97140-XS, 97124x2, 97140-XS-GPx3 (units default to 1)"
+    "than 1 unit, e.g. 97140-XS, 97124x2, 97140-XS-GPx3 (units default to 1; quote the * "
+    "form for the shell: '97124*2')"
 )
 
 
@@ -40,7 +41,10 @@ def register(subparsers: Any) -> None:
             "command exit 2; the other files still load."
         ),
     )
-    importer.add_argument("files", nargs="+", metavar="FILE", type=Path)
+    importer.add_argument(
+        "files", nargs="+", metavar="FILE", type=Path,
+        help="an unzipped CMS file: practitioner PTP .TXT/.csv or MUE .csv",
+    )
     importer.add_argument(
         "--effective-date",
         metavar="YYYY-MM-DD",

@@ -820,7 +820,11 @@ class BilledLine:
 
 @dataclass(frozen=True, slots=True)
 class EditFinding:
-    """One result of :func:`check`. ``lines`` are 1-based positions of the billed lines."""
+    """One result of :func:`check`.
+
+    ``lines`` are 1-based positions in the list given to :func:`check`. For a PTP finding the
+    column-1 lines come first and the column-2 line (the one that will be denied) is last.
+    """
 
     rule: str  # "ncci.ptp", "ncci.mue", "ncci.modifier_59_with_x"
     severity: Severity
