@@ -63,10 +63,13 @@ def _policy_for(payer_id: int | None, on: date) -> PayerPolicy | None:
     return policy_for(Payer.objects.get(pk=payer_id), on)
 
 
-def _edit_tables(on: date) -> EditTables:
+def _edit_tables(on: date, codes: set[str], payer_type: str | None) -> EditTables:
+    """The NCCI rows that can matter for these codes (Medicaid claims use the Medicaid set)."""
     from handbill.coding.store import load_tables
+    from handbill.core.edits import Program
 
-    return load_tables(on)
+    program = Program.MEDICAID if payer_type == "medicaid" else Program.MEDICARE
+    return load_tables(on, codes=codes, program=program)
 
 
 def billing_coverage(visit: Visit) -> Coverage | None:
@@ -155,7 +158,15 @@ def build_claim(
     on = visit.date_of_service
     payer = coverage.payer if coverage is not None else None
     policy = _policy_for(payer.pk if payer else None, on)
-    tables = edits if edits is not None else _edit_tables(on)
+    tables = (
+        edits
+        if edits is not None
+        else _edit_tables(
+            on,
+            {entry.code for entry in visit.services.all()},
+            payer.payer_type if payer else None,
+        )
+    )
     fees = {fee.code: Cents(fee.charge_cents) for fee in practice.fees.all()}
     note = snapshot.note_of(visit)
     try:
@@ -266,7 +277,15 @@ def claim_snapshot(claim: Claim) -> cd.Claim:
 def _scrub(
     claim: Claim, *, at: datetime, edits: EditTables | None, extra: tuple[cd.Finding, ...] = ()
 ) -> list[cd.Finding]:
-    tables = edits if edits is not None else _edit_tables(claim.date_of_service)
+    tables = (
+        edits
+        if edits is not None
+        else _edit_tables(
+            claim.date_of_service,
+            {line.code for line in claim.lines.all()},
+            claim.payer.payer_type if claim.payer else None,
+        )
+    )
     found = list(run_scrub(claim_snapshot(claim), as_of=at.date(), edits=tables))
     seen = {(f.rule, f.line) for f in found}
     # Builder notes the scrubber does not repeat (a dropped 97010, a flagged code) are kept.
