@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.units",
     "handbill.cli.claims",
     "handbill.cli.edits",
+    "handbill.cli.demo",
 ]
 
 

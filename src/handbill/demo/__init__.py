@@ -1,0 +1,1 @@
+"""The synthetic demo practice (``handbill demo``): see :mod:`handbill.demo.builder`."""
