@@ -205,6 +205,7 @@ def build_claim(
         diagnoses=list(built.diagnoses),
         total_charge_cents=sum(line.charge.value for line in built.lines),
         rationale=built.rationale,
+        build_findings=[_finding_to_json(flag) for flag in built.flags],
         policy_profile=policy.profile if policy else "",
         created_at=at,
         created_by=by if by is not None and by.is_authenticated else None,
@@ -235,7 +236,7 @@ def build_claim(
         number=claim.number,
         lines=len(built.lines),
     )
-    _store_findings(claim, _scrub(claim, at=at, edits=tables, extra=built.flags), at)
+    _store_findings(claim, _scrub(claim, at=at, edits=tables), at)
     return claim
 
 
@@ -274,9 +275,31 @@ def claim_snapshot(claim: Claim) -> cd.Claim:
     )
 
 
-def _scrub(
-    claim: Claim, *, at: datetime, edits: EditTables | None, extra: tuple[cd.Finding, ...] = ()
-) -> list[cd.Finding]:
+def _finding_to_json(finding: cd.Finding) -> dict[str, object]:
+    return {
+        "rule": finding.rule,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "fix": finding.fix,
+        "line": finding.line,
+        "code": finding.code,
+    }
+
+
+def _finding_from_json(data: dict[str, object]) -> cd.Finding:
+    line = data.get("line")
+    code = data.get("code")
+    return cd.Finding(
+        rule=str(data["rule"]),
+        severity=cd.Severity(str(data["severity"])),
+        message=str(data["message"]),
+        fix=str(data["fix"]),
+        line=int(line) if isinstance(line, int) else None,
+        code=str(code) if code else None,
+    )
+
+
+def _scrub(claim: Claim, *, at: datetime, edits: EditTables | None) -> list[cd.Finding]:
     tables = (
         edits
         if edits is not None
@@ -286,10 +309,16 @@ def _scrub(
             claim.payer.payer_type if claim.payer else None,
         )
     )
-    found = list(run_scrub(claim_snapshot(claim), as_of=at.date(), edits=tables))
+    # Deadlines (timely filing) count in the practice's own calendar day.
+    as_of = claim.practice.local_date(at)
+    found = list(run_scrub(claim_snapshot(claim), as_of=as_of, edits=tables))
     seen = {(f.rule, f.line) for f in found}
     # Builder notes the scrubber does not repeat (a dropped 97010, a flagged code) are kept.
-    found.extend(f for f in extra if (f.rule, f.line) not in seen)
+    found.extend(
+        flag
+        for flag in map(_finding_from_json, claim.build_findings)
+        if (flag.rule, flag.line) not in seen
+    )
     return found
 
 

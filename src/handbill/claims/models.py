@@ -67,6 +67,9 @@ class Claim(models.Model):
     diagnoses = models.JSONField(default=list)  # dotted ICD-10-CM codes, order = A..L
     total_charge_cents = models.BigIntegerField()
     rationale = models.TextField(blank=True)
+    # What the builder noticed and refused to fix silently (a dropped 97010, a code the payer
+    # does not pay); kept so every later scrub shows them again.
+    build_findings = models.JSONField(default=list, blank=True)
     policy_profile = models.CharField(max_length=60, blank=True)
     payer_claim_number = models.CharField(max_length=50, blank=True)  # CLP07, for REF*F8
     created_at = models.DateTimeField()

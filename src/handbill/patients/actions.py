@@ -128,12 +128,13 @@ def add_coverage(
         if value is not None and (not isinstance(value, int) or value < 0):
             raise RecordError(f"{name.removesuffix('_cents')} must be whole cents, 0 or more")
     if payer.payer_type in (PayerType.AUTO, PayerType.WORKERS_COMP):
+        # A claim number of spaces is no claim number: the carrier will reject the bill.
         missing = [
             label
             for label, value in (
-                ("claim number", data.claim_number),
+                ("claim number", data.claim_number.strip()),
                 ("date of accident or injury", data.accident_date),
-                ("state of accident or injury", data.accident_state),
+                ("state of accident or injury", data.accident_state.strip()),
             )
             if not value
         ]

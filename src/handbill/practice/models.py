@@ -6,6 +6,9 @@ views goes through the practice a membership grants.
 
 from __future__ import annotations
 
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
 from django.conf import settings
 from django.db import models
 
@@ -51,6 +54,12 @@ class Practice(models.Model):
 
     def __str__(self) -> str:
         return self.legal_name
+
+    def local_date(self, at: datetime) -> date:
+        """The practice's calendar day at ``at``: deadlines count in the clinic's time zone."""
+        if at.tzinfo is None:
+            raise ValueError("times must be timezone-aware")
+        return at.astimezone(ZoneInfo(self.timezone)).date()
 
 
 class Location(models.Model):
