@@ -422,7 +422,7 @@ def test_code_the_payer_does_not_pay_this_provider_is_flagged_but_built() -> Non
     assert [line.code for line in built.lines] == ["97124", "97140"]
     (flag,) = built.flags
     assert (flag.rule, flag.severity, flag.code, flag.line) == (
-        "policy.code_not_paid", Severity.BLOCKING, "97140", 2
+        "provider.code_allowed", Severity.BLOCKING, "97140", 2
     )
     assert "it pays: 97124" in flag.message
     # Another provider type is not limited by the massage-therapist list.
@@ -508,7 +508,7 @@ def test_medicare_replacement_code_is_flagged_never_swapped() -> None:
                   payer_type="medicare")
     assert built.lines[0].code == "97014"
     (flag,) = built.flags
-    assert (flag.rule, flag.severity) == ("build.medicare_code", Severity.BLOCKING)
+    assert (flag.rule, flag.severity) == ("code.medicare_replacement", Severity.BLOCKING)
     assert "G0283" in flag.message
 
 

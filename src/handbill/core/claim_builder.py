@@ -455,7 +455,7 @@ def _check_payer_pays(
     paid = ", ".join(sorted(policy.allowed_codes.get(taxonomy, frozenset()))) or "none"
     flags.append(
         Finding(
-            rule="policy.code_not_paid",
+            rule="provider.code_allowed",
             severity=Severity.BLOCKING,
             message=f"{policy.name} does not pay {service.code} to provider type {taxonomy} "
             f"(it pays: {paid}). The line is built as documented and will be denied.",
@@ -474,7 +474,7 @@ def _check_medicare_code(service: _Service, payer_type: str, flags: list[Finding
     medicare = payer_type == _MEDICARE
     flags.append(
         Finding(
-            rule="build.medicare_code",
+            rule="code.medicare_replacement",
             severity=Severity.BLOCKING if medicare else Severity.WARNING,
             message=f"{service.code} is not a valid code for "
             f"{'Medicare' if medicare else 'many Medicare Advantage plans'}; "
