@@ -68,8 +68,23 @@ def demo(extra: list[str]) -> None:
     run(PY, ROOT / "manage.py", "runserver", "--noreload", address, env=env)
 
 
+def ensure_sshd() -> None:
+    """The SFTP tests start a real OpenSSH server on 127.0.0.1 (Debian's openssh-server).
+    Install it when it is missing and we can (root on Debian); elsewhere those tests skip."""
+    if Path("/usr/sbin/sshd").exists() or not Path("/etc/debian_version").exists():
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "openssh-server"]
+    if subprocess.run(install, env=env).returncode != 0:  # a stale package list: refresh once
+        subprocess.run(["apt-get", "update", "-q"], env=env)
+        subprocess.run(install, env=env)
+
+
 def test(extra: list[str]) -> None:
     env = project_env()
+    ensure_sshd()
     run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py", env=env)
     run(BIN / "mypy", "--strict", "-p", "handbill.core", "-p", "handbill.x12",
         "-p", "handbill.documents", env=env)

@@ -93,6 +93,7 @@ INSTALLED_APPS = [
     "handbill.patients",
     "handbill.visits",
     "handbill.claims",
+    "handbill.submissions",
     "handbill.web",
 ]
 
