@@ -109,6 +109,9 @@ class Subscriber:
     plan_name: str = ""
     employer_name: str = ""  # workers' comp: box 4 / 11b
     phone: str = ""
+    # SBR05: the IG wants it when Medicare is billed as a secondary payer (12, 13, 14, 15, 16,
+    # 41, 42, 43 or 47: why Medicare pays second); empty otherwise.
+    insurance_type_code: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,6 +134,9 @@ class ProviderRef:
     # Referring (DN) or ordering (DK) for loop 2310A / box 17.
     qualifier: str = "DN"
     credentials: str = ""
+    # The state licence a superbill shows (an insurer reimbursing a client checks it).
+    license_number: str = ""
+    license_state: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +184,22 @@ class PriorPayer:
     claim_adjustments: tuple[Adjustment, ...]
     adjudicated_on: date
     payer_claim_number: str = ""
+    # 2320 SBR02: the patient's relationship to this payer's subscriber (18 self, 01 spouse,
+    # 19 child, 20 employee, 21 unknown, 39 organ donor, 40 cadaver donor, 53 life partner,
+    # G8 other).
+    relationship: str = "18"
+    # Loop 2430: what this payer did with each line, matched to our lines by REF*6R.
+    line_adjudications: tuple[LineAdjudication, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class OtherCoverage:
+    """Another plan that covers the patient and has not paid yet (a secondary policy on a
+    primary claim): CMS-1500 boxes 9, 9a, 9d and 11d."""
+
+    payer: Payer
+    subscriber: Subscriber
+    relationship: str = "18"  # the patient's relationship to this plan's subscriber
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,6 +214,8 @@ class OutLine:
     control_number: str  # REF*6R
     label: str = ""  # our own short label, for the superbill
     place_of_service: str = ""  # only when different from the claim's
+    # DTP*472 RD8: the last day when the line covers a span; None for one day of service.
+    date_of_service_end: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,6 +243,8 @@ class OutClaim:
     facility: Facility | None = None  # only when it is not the billing address
     patient_paid: Cents = Cents(0)  # box 29
     prior_payers: tuple[PriorPayer, ...] = ()
+    # Plans after this one that have not adjudicated (box 9 / 11d when no prior payer).
+    other_coverage: tuple[OtherCoverage, ...] = ()
     signature_on_file: bool = True
     assignment_accepted: bool = True
 
