@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import io
-import json
-import logging
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -14,7 +11,7 @@ from django.db import connection
 from handbill.claims import actions
 from handbill.claims.models import Claim
 from handbill.policies.actions import load_shipped_policies
-from handbill.practice.models import Payer, Practice, Provider
+from handbill.practice.models import Payer, Provider
 from handbill.submissions.models import Clearinghouse
 from tests.conftest import FIXED_NOW
 from tests.factories import records as f
@@ -86,39 +83,6 @@ def statuses(claims: list[Claim]) -> list[str]:
         Claim.objects.filter(pk__in=[c.pk for c in claims]).order_by("pk")
         .values_list("status", flat=True)
     )
-
-
-def pyx12_errors(text: str, folder: Path) -> tuple[bool, list[str]]:
-    """pyx12's verdict on an X12 file, through its Python API (its CLI's exit code says nothing
-    about validity)."""
-    import pyx12.params
-    import pyx12.x12n_document
-
-    path = folder / "check.x12"
-    path.write_text(text, encoding="ascii")
-    logging.getLogger("pyx12").setLevel(logging.CRITICAL)
-    out_json, out_999 = io.StringIO(), io.StringIO()
-    ok = pyx12.x12n_document.x12n_document(
-        param=pyx12.params.params(), src_file=str(path), fd_997=out_999, fd_html=None,
-        fd_xmldoc=None, fd_json=out_json,
-    )
-    errors: list[str] = []
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            errors.extend(e["err_str"] for e in node.get("errors") or [] if "err_str" in e)
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(json.loads(out_json.getvalue() or "{}"))
-    return bool(ok), errors
-
-
-def practice_of(clinic: dict[str, Any]) -> Practice:
-    return clinic["practice"]
 
 
 def x12_envelope(transaction_set: str, version: str, body: list[str], control: int) -> bytes:

@@ -9,11 +9,14 @@ shared by many claims (a payer, a therapist, a location) are built once.
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import QuerySet, TextField
+from django.db.models.functions import Cast
 
 from handbill.claims.models import Claim, ClaimLine
 from handbill.core import outbound as ob
@@ -45,8 +48,9 @@ _CREDENTIALS = frozenset(
 # The claim columns read for each claim, in the order ``_claim_from_row`` unpacks them.
 _CLAIM_COLUMNS = (
     "pk", "number", "practice_id", "provider_id", "payer_id", "visit__location_id",
+    "date_of_service", "patient_id",
     "frequency", "payer_claim_number", "replaces__payer_claim_number", "place_of_service",
-    "diagnoses", "total_charge_cents",
+    "diagnoses_text", "total_charge_cents",
     "patient__account_number", "patient__first_name", "patient__middle_initial",
     "patient__last_name", "patient__birth_date", "patient__sex", "patient__address_line1",
     "patient__address_line2", "patient__city", "patient__state", "patient__postal_code",
@@ -61,9 +65,23 @@ _CLAIM_COLUMNS = (
     "referral__referring_provider_npi",
 )
 _LINE_COLUMNS = (
-    "claim_id", "number", "code", "modifiers", "charge_cents", "units", "pointers",
-    "control_number", "claim__date_of_service",
+    "claim_id", "number", "code", "modifiers_text", "charge_cents", "units", "pointers_text",
+    "control_number",
 )
+
+
+class _JsonLists:
+    """JSON lists read as text and parsed once per distinct value: a batch repeats the same few
+    (``["GP"]``, ``[1, 2]``), and json.loads on every row would cost more than the query."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str | None, tuple[Any, ...]] = {None: (), "": ()}
+
+    def __call__(self, text: str | None) -> tuple[Any, ...]:
+        found = self._seen.get(text)
+        if found is None:
+            found = self._seen[text] = tuple(json.loads(text or "[]"))  # type: ignore[arg-type]
+        return found
 
 
 def address(line1: str, line2: str, city: str, state: str, postal_code: str) -> ob.Address:
@@ -115,8 +133,11 @@ def practice_address(practice: Practice) -> ob.Address:
     )
 
 
+_NOT_DIGIT = re.compile(r"\D")
+
+
 def _digits(text: str) -> str:
-    return "".join(ch for ch in text if ch.isdigit())
+    return _NOT_DIGIT.sub("", text) if text else ""
 
 
 def provider_ref(provider: Provider, *, qualifier: str = "82") -> ob.ProviderRef:
@@ -195,21 +216,38 @@ class _Lookups:
             self.facilities[location.pk] = (
                 None if same else ob.Facility(name=location.name, address=where, npi=location.npi)
             )
+        self._referring: dict[tuple[str, str], ob.ProviderRef] = {}
+        self.parties: dict[tuple[int, int | None, int | None], _Parties] = {}
+
+    def referring(self, typed_name: str, npi: str) -> ob.ProviderRef:
+        # A practice sees the same few prescribers on many claims.
+        key = (typed_name, npi)
+        found = self._referring.get(key)
+        if found is None:
+            found = self._referring[key] = ob.ProviderRef(
+                name=referring_name(typed_name), npi=npi, qualifier="DN"
+            )
+        return found
 
 
 def read_claims(claims: QuerySet[Claim]) -> list[ob.ClaimGroup]:
     """The claims as outbound values, one group per billing provider (practice), each group's
     claims in claim-number order."""
-    rows = list(claims.order_by("practice_id", "number").values_list(*_CLAIM_COLUMNS))
+    rows = list(
+        claims.order_by("practice_id", "number")
+        .annotate(diagnoses_text=Cast("diagnoses", TextField()))
+        .values_list(*_CLAIM_COLUMNS)
+    )
     if not rows:
         return []
     lookups = _Lookups(rows)
-    lines = _lines_by_claim(claims)
+    parse = _JsonLists()
+    lines = _lines_by_claim(claims, parse)
     grouped: dict[int, list[ob.OutClaim]] = {}
     for row in rows:
         practice_id = row[2]
         grouped.setdefault(practice_id, []).append(
-            _claim_from_row(row, lines.get(row[0], ()), lookups)
+            _claim_from_row(row, lines.get(row[0], ()), lookups, parse)
         )
     return [
         ob.ClaimGroup(billing=lookups.billing[practice_id], claims=tuple(out))
@@ -223,38 +261,35 @@ def read_claim(claim: Claim) -> tuple[ob.BillingProvider, ob.OutClaim]:
     return groups[0].billing, groups[0].claims[0]
 
 
-def _lines_by_claim(claims: QuerySet[Claim]) -> dict[int, list[ob.OutLine]]:
-    found: dict[int, list[ob.OutLine]] = {}
+_Parties = tuple[ob.Subscriber, ob.Patient | None]
+_LineRow = tuple[int, str, tuple[str, ...], Cents, int, tuple[int, ...], str, str]
+
+
+def _lines_by_claim(claims: QuerySet[Claim], parse: _JsonLists) -> dict[int, list[_LineRow]]:
+    """Each claim's lines, in order; the OutLines are made with the claim (which has the date)."""
+    found: dict[int, list[_LineRow]] = {}
     labels: dict[str, str] = {}
-    query = ClaimLine.objects.filter(claim__in=claims.order_by().values("pk"))
-    for claim_id, number, code, modifiers, charge, units, pointers, control, on in (
+    query = ClaimLine.objects.filter(claim__in=claims.order_by().values("pk")).annotate(
+        modifiers_text=Cast("modifiers", TextField()), pointers_text=Cast("pointers", TextField())
+    )
+    for claim_id, number, code, modifiers, charge, units, pointers, control in (
         query.order_by("claim_id", "number").values_list(*_LINE_COLUMNS).iterator(chunk_size=5000)
     ):
         label = labels.get(code)
         if label is None:
             label = labels[code] = cpt.get(code).label if cpt.is_known(code) else ""
         found.setdefault(claim_id, []).append(
-            ob.OutLine(
-                number=number,
-                code=code,
-                modifiers=tuple(modifiers or ()),
-                charge=Cents(charge),
-                units=units,
-                pointers=tuple(pointers or ()),
-                date_of_service=on,
-                control_number=control,
-                label=label,
-            )
+            (number, code, parse(modifiers), Cents(charge), units, parse(pointers), control, label)
         )
     return found
 
 
 def _claim_from_row(
-    row: tuple[Any, ...], lines: Iterable[ob.OutLine], lookups: _Lookups
+    row: tuple[Any, ...], lines: Iterable[_LineRow], lookups: _Lookups, parse: _JsonLists
 ) -> ob.OutClaim:
     (
-        _pk, number, practice_id, provider_id, payer_id, location_id,
-        frequency, payer_claim_number, replaced_payer_claim_number, place_of_service,
+        _pk, number, practice_id, provider_id, payer_id, location_id, date_of_service,
+        patient_id, frequency, payer_claim_number, replaced_payer_claim_number, place_of_service,
         diagnoses, total_charge_cents,
         account_number, first_name, middle_initial, last_name, birth_date, sex,
         line1, line2, city, state, postal_code, phone,
@@ -265,42 +300,45 @@ def _claim_from_row(
         referral_kind, referral_number, referring_name_typed, referring_npi,
     ) = row
     billing = lookups.billing[practice_id]
-    patient_name = ob.PersonName(last=last_name, first=first_name, middle=middle_initial)
-    home = address(line1, line2, city, state, postal_code)
     payer = lookups.payers.get(payer_id)
     payer_type = payer.payer_type if payer is not None else ""
-    self_insured = coverage_id is None or relationship == _SELF
-    if self_insured:
-        subscriber_name, subscriber_dob, subscriber_sex_code = patient_name, birth_date, sex
-        patient = None
-    else:
-        subscriber_name = ob.PersonName(last=subscriber_last, first=subscriber_first)
-        subscriber_dob, subscriber_sex_code = subscriber_birth_date, subscriber_sex or "U"
-        patient = ob.Patient(
-            name=patient_name, birth_date=birth_date, sex=sex, address=home,
-            relationship=relationship, phone=_digits(phone),
+    # A patient's claims in one batch share their subscriber and patient values.
+    parties = lookups.parties.get((patient_id, coverage_id, payer_id))
+    if parties is None:
+        patient_name = ob.PersonName(last=last_name, first=first_name, middle=middle_initial)
+        home = address(line1, line2, city, state, postal_code)
+        self_insured = coverage_id is None or relationship == _SELF
+        patient: ob.Patient | None = None
+        if self_insured:
+            subscriber_name, subscriber_dob, subscriber_sex_code = patient_name, birth_date, sex
+        else:
+            subscriber_name = ob.PersonName(last=subscriber_last, first=subscriber_first)
+            subscriber_dob, subscriber_sex_code = subscriber_birth_date, subscriber_sex or "U"
+            patient = ob.Patient(
+                name=patient_name, birth_date=birth_date, sex=sex, address=home,
+                relationship=relationship, phone=_digits(phone),
+            )
+        subscriber = ob.Subscriber(
+            name=subscriber_name,
+            member_id=member_id or "",
+            birth_date=subscriber_dob,
+            sex=subscriber_sex_code,
+            # The subscriber's own address is kept only when she is the patient.
+            address=home if self_insured else None,
+            responsibility=_RESPONSIBILITY.get(order or 1, ob.PayerResponsibility.PRIMARY),
+            claim_filing_indicator=payer.claim_filing_indicator if payer is not None else "",
+            group_number=group_number or "",
+            plan_name=plan_name or "",
+            employer_name=employer_name or "",
+            phone=_digits(phone) if self_insured else "",
         )
-    subscriber = ob.Subscriber(
-        name=subscriber_name,
-        member_id=member_id or "",
-        birth_date=subscriber_dob,
-        sex=subscriber_sex_code,
-        # The subscriber's own address is kept only when she is the patient.
-        address=home if self_insured else None,
-        responsibility=_RESPONSIBILITY.get(order or 1, ob.PayerResponsibility.PRIMARY),
-        claim_filing_indicator=payer.claim_filing_indicator if payer is not None else "",
-        group_number=group_number or "",
-        plan_name=plan_name or "",
-        employer_name=employer_name or "",
-        phone=_digits(phone) if self_insured else "",
-    )
+        parties = lookups.parties[(patient_id, coverage_id, payer_id)] = (subscriber, patient)
+    subscriber, patient = parties
     provider = lookups.providers[provider_id]
     rendering = None if provider.npi == billing.npi else lookups.provider_refs[provider_id]
     referring = None
     if referring_name_typed and referring_npi:
-        referring = ob.ProviderRef(
-            name=referring_name(referring_name_typed), npi=referring_npi, qualifier="DN"
-        )
+        referring = lookups.referring(referring_name_typed, referring_npi)
     causes: tuple[ob.RelatedCause, ...] = ()
     casualty = payer_type in (PayerType.AUTO, PayerType.WORKERS_COMP)
     if payer_type == PayerType.AUTO:
@@ -312,8 +350,15 @@ def _claim_from_row(
         total_charge=Cents(total_charge_cents),
         place_of_service=place_of_service,
         frequency=frequency,
-        diagnoses=tuple(diagnoses or ()),
-        lines=tuple(lines),
+        diagnoses=parse(diagnoses),
+        lines=tuple(
+            ob.OutLine(
+                number=line_number, code=code, modifiers=modifiers, charge=charge, units=units,
+                pointers=pointers, date_of_service=date_of_service, control_number=control,
+                label=label,
+            )
+            for line_number, code, modifiers, charge, units, pointers, control, label in lines
+        ),
         subscriber=subscriber,
         payer=lookups.payer_values[payer_id] if payer is not None else SELF_PAY,
         patient=patient,

@@ -21,6 +21,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.codes",
     "handbill.cli.units",
     "handbill.cli.claims",
+    "handbill.cli.submit",
     "handbill.cli.edits",
     "handbill.cli.demo",
 ]

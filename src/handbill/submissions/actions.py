@@ -158,11 +158,12 @@ def _precheck(groups: list[ob.ClaimGroup]) -> list[str]:
 
     problems: dict[str, None] = {}
     for group in groups:
-        billing_side = set(billing_provider_problems(group.billing))
-        problems.update(dict.fromkeys(sorted(billing_side)))
+        billing_side = billing_provider_problems(group.billing)
+        problems.update(dict.fromkeys(billing_side))
         for claim in group.claims:
             for problem in validate_claim(claim, group.billing):
-                if problem in billing_side:
+                # validate_claim repeats the billing provider's problems under each claim.
+                if any(problem.endswith(side) for side in billing_side):
                     continue
                 # Each message must say which claim it is about, whoever wrote it.
                 if claim.claim_id not in problem:
