@@ -184,3 +184,41 @@ def test_transport_errors_name_the_problem(server: SftpServer, tmp_path: Path) -
                            server.host_public_key, "out", "in", timeout=5)
     with pytest.raises(TransportError, match="cannot reach 127.0.0.1:1"):
         closed.inbox_names()
+
+
+@pytest.mark.django_db
+def test_the_command_line_sets_up_sftp_submits_and_fetches(
+    clinic: dict[str, Any], remote: SftpServer, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from handbill.cli import main
+
+    claims = [s.ready_claim(clinic) for _ in range(2)]
+    slug = clinic["practice"].slug
+    assert main([
+        "clearinghouse", "add", "--practice", slug, "--name", "Loopback SFTP",
+        "--receiver-id", "TESTCH01", "--receiver-name", "TEST CLEARINGHOUSE",
+        "--sftp-host", remote.host, "--sftp-port", str(remote.port),
+        "--sftp-user", remote.username, "--sftp-key", str(remote.client_key),
+        "--host-key", remote.host_public_key, "--remote-out", str(remote.remote_out),
+        "--remote-in", str(remote.remote_in),
+    ]) == 0
+    capsys.readouterr()
+    payer_id = claims[0].payer.payer_id
+    assert main(["submit", "--payer", payer_id, "--practice", slug,
+                 "--clearinghouse", "Loopback SFTP"]) == 0
+    sent = json.loads(capsys.readouterr().out)
+    assert sent["status"] == "uploaded" and sent["claims"] == 2
+    assert (remote.remote_out / sent["file"]).read_text(encoding="ascii").startswith("ISA*")
+    assert s.statuses(claims) == ["submitted", "submitted"]
+    # Nothing is left to send: the command says so and exits 2.
+    assert main(["submit", "--all-ready", "--practice", slug,
+                 "--clearinghouse", "Loopback SFTP"]) == 2
+    assert "no ready claims" in capsys.readouterr().err
+    (remote.remote_in / "ack.999").write_bytes(
+        s.x12_envelope("999", "005010X231A1", ["AK1*HC*1*005010X222A1"], 31)
+    )
+    assert main(["inbox", "fetch", "--practice", slug, "--clearinghouse", "Loopback SFTP"]) == 0
+    fetched = json.loads(capsys.readouterr().out)
+    assert [(f["name"], f["kind"]) for f in fetched["new_files"]] == [("ack.999", "999")]

@@ -450,3 +450,53 @@ def test_concurrent_transactions_get_different_control_numbers(tmp_path: Path) -
         thread.join(timeout=60)
     assert not errors, errors
     assert taken == {"first": 1, "second": 2}
+
+
+@pytest.mark.django_db
+def test_the_command_line_refuses_bad_claims_and_prints_the_forms(
+    clinic: dict[str, Any], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import json
+
+    from handbill.cli import main
+
+    good, bad = s.ready_claim(clinic), s.ready_claim(clinic)
+    Coverage.objects.filter(pk=bad.coverage_id).update(member_id="")
+    slug = clinic["practice"].slug
+    assert main(["submit", "--all-ready", "--practice", slug]) == 2
+    err = capsys.readouterr().err
+    assert "nothing was written or sent" in err and f"claim {bad.number}:" in err
+    assert s.statuses([good, bad]) == ["ready", "ready"]
+
+    out = tmp_path / "forms" / "claim.pdf"
+    assert main(["forms", "cms1500", good.number, "--practice", slug, "--out", str(out)]) == 0
+    printed = json.loads(capsys.readouterr().out)
+    assert printed["form"] == "CMS-1500" and out.read_bytes().startswith(b"%PDF")
+    superbill = tmp_path / "superbill.pdf"
+    assert main(["forms", "superbill", good.number, "--practice", slug, "--paid", "25.00",
+                 "--out", str(superbill)]) == 0
+    assert json.loads(capsys.readouterr().out)["amount_paid"] == "25.00"
+    assert superbill.read_bytes().startswith(b"%PDF")
+    assert main(["forms", "superbill", "HB9999999", "--out", str(superbill)]) == 2
+
+
+@pytest.mark.django_db
+def test_a_batch_left_built_by_a_crash_holds_its_claims_until_retried(
+    clinic: dict[str, Any],
+) -> None:
+    from handbill.submissions import actions as submission_actions
+
+    claim = s.ready_claim(clinic)
+    # Phase one committed, then the process died before the upload's outcome was recorded.
+    batch = submission_actions._build(
+        practice=clinic["practice"], claim_ids=[claim.pk], clearinghouse=clinic["house"],
+        by=None, at=FIXED_NOW,
+    )
+    assert batch.status == BatchStatus.BUILT
+    with pytest.raises(SubmissionError, match="already in batch"):
+        submit_claims(practice=clinic["practice"], claims=[claim],
+                      clearinghouse=clinic["house"], by=None, at=FIXED_NOW)
+    sent = retry_batch(batch=batch, by=None, at=FIXED_NOW)
+    assert sent.status == BatchStatus.UPLOADED
+    assert (_outbox(clinic) / batch.file_name).read_text() == batch.x12
+    assert s.statuses([claim]) == ["submitted"]

@@ -147,6 +147,8 @@ def provider_ref(provider: Provider, *, qualifier: str = "82") -> ob.ProviderRef
         taxonomy=provider.taxonomy,
         qualifier=qualifier,
         credentials=provider.credentials,
+        license_number=provider.license_number,
+        license_state=provider.license_state,
     )
 
 

@@ -338,15 +338,17 @@ def _cms1500(args: argparse.Namespace) -> dict[str, Any]:
     setup_django()
     from django.utils import timezone
 
-    from handbill.claims.outbound import read_claim
+    from handbill.claims.outbound import provider_ref, read_claim
     from handbill.core.outbound import OutboundError
     from handbill.documents.cms1500 import render_cms1500
 
     claim = _find_claim(args.claim, args.practice)
     billing, out = read_claim(claim)
     try:
+        # Box 31 is signed by the therapist who gave the service.
         pdf = render_cms1500(out, billing, data_only=args.data_only,
-                             signed_on=claim.practice.local_date(timezone.now()))
+                             signed_on=claim.practice.local_date(timezone.now()),
+                             signer=provider_ref(claim.provider))
     except OutboundError as exc:
         raise CommandError(str(exc)) from None
     return {"claim": claim.number, "form": "CMS-1500", "data_only": args.data_only,
