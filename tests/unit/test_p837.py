@@ -3,18 +3,22 @@ claims are refused before anything is written. Genuine samples parse and re-seri
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import replace
+import json
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from handbill.core.money import Cents
 from handbill.core.outbound import (
     Address,
     Adjustment,
     Batch,
+    BillingProvider,
     ClaimGroup,
     ControlNumbers,
     OutboundError,
@@ -24,12 +28,45 @@ from handbill.core.outbound import (
     PriorPayer,
     ProviderRef,
     RelatedCause,
+    Subscriber,
 )
-from handbill.x12.p837 import validate_claim, write_837
+from handbill.x12.p837 import Transaction837, check_837, read_837, validate_claim, write_837
+from handbill.x12.writer import Element, Separators, format_isa, format_segment
 from tests.unit import outbound_factory as f
 from tests.unit.x12_validation import pyx12_errors
 
 SAMPLES = Path("/work/shared/x12-samples")
+
+
+# TEMPORARY: a minimal splitter until handbill.x12.tokens lands.
+@dataclass
+class _Transaction:
+    segments: list[list[str]]
+    component_separator: str
+
+
+def sample_segments(text: str) -> Iterator[tuple[Separators, list[str]]]:
+    terminator = text[105]
+    line_break = text[106:108] if text[106:108] == "\r\n" else text[106:107]
+    line_break = line_break if line_break in ("\n", "\r\n", "\r") else ""
+    separators = Separators(text[3], text[104], text[82], terminator, line_break)
+    for raw in text.split(terminator):
+        raw = raw[len(line_break):] if line_break and raw.startswith(line_break) else raw
+        if raw:
+            yield separators, raw.split(text[3])
+
+
+def transactions(text: str) -> Iterator[_Transaction]:
+    current: list[list[str]] = []
+    component = text[104]
+    for _separators, segment in sample_segments(text):
+        if segment[0] == "ST":
+            current = [segment]
+        elif segment[0] == "SE":
+            current.append(segment)
+            yield _Transaction(current, component)
+        elif current:
+            current.append(segment)
 
 
 def segments(text: str) -> list[list[str]]:
@@ -493,3 +530,271 @@ def test_validate_claim_returns_the_same_problems_without_raising() -> None:
     assert any(p.startswith("claim V1: billing provider EXAMPLE MASSAGE CLINIC: billing "
                             "provider NPI") for p in problems)
     assert any(p.startswith("claim V1: a replacement") for p in problems)
+
+
+# ---------------------------------------------------------------------------------------------
+# (b) round trip: what we write reads back to the same claim values
+# ---------------------------------------------------------------------------------------------
+
+
+def as_carried(claim: OutClaim, billing: BillingProvider) -> OutClaim:
+    """The claim as an 837P can carry it: what the format has no place for is blanked.
+
+    Left out by the 837 (they print on paper only): labels, the patient account number, the
+    payer program, credentials, employer and phone numbers, the subscriber's demographics when
+    she is not the patient, the plan name beside a group number; a rendering provider equal to
+    the billing provider and a facility at the billing address are not sent at all.
+    """
+
+    def subscriber(sub: Subscriber, is_patient: bool) -> Subscriber:
+        sub = replace(sub, employer_name="", phone="",
+                      plan_name="" if sub.group_number else sub.plan_name)
+        return sub if is_patient else replace(sub, birth_date=None, sex="")
+
+    lines = tuple(replace(
+        line, label="",
+        place_of_service="" if line.place_of_service == claim.place_of_service
+        else line.place_of_service,
+        date_of_service_end=None if line.date_of_service_end == line.date_of_service
+        else line.date_of_service_end,
+    ) for line in claim.lines)
+    rendering = claim.rendering
+    if rendering is not None:
+        rendering = None if rendering.npi == billing.npi else replace(rendering, credentials="")
+    facility = claim.facility
+    if facility is not None and facility.address == billing.address:
+        facility = None
+    priors = tuple(replace(
+        prior, subscriber=subscriber(prior.subscriber, False),
+        payer=replace(prior.payer, program="group"),
+        adjudicated_on=max(a.adjudicated_on for a in prior.line_adjudications)
+        if prior.line_adjudications else prior.adjudicated_on,
+    ) for prior in claim.prior_payers)
+    return replace(
+        claim, subscriber=subscriber(claim.subscriber, claim.patient is None),
+        patient=None if claim.patient is None else replace(claim.patient, phone=""),
+        patient_account_number="", payer=replace(claim.payer, program="group"), lines=lines,
+        accident_state=claim.accident_state
+        if RelatedCause.AUTO_ACCIDENT in claim.related_causes else "",
+        referring=None if claim.referring is None else replace(
+            claim.referring, credentials="", taxonomy=""),
+        rendering=rendering, facility=facility, prior_payers=priors,
+    )
+
+
+def read_back(text: str) -> list[Transaction837]:
+    return [read_837(transaction) for transaction in transactions(text)]
+
+
+@pytest.mark.parametrize("name", list(SCENARIOS))
+def test_round_trip_gives_back_the_same_claims(name: str) -> None:
+    batch = SCENARIOS[name]()
+    read = read_back(write_837(batch))
+    got = {claim.claim_id: claim for t in read for claim in t.claims}
+    want = [as_carried(claim, group.billing) for group in batch.groups for claim in group.claims]
+    assert len(got) == len(want)
+    for claim in want:
+        assert got[claim.claim_id] == claim
+    # Billing providers come back too, each with exactly its own claims.
+    for t in read:
+        for group in t.groups:
+            original = next(g for g in batch.groups if g.billing.npi == group.billing.npi)
+            assert group.billing == replace(original.billing, license_number="")
+            assert {c.claim_id for c in group.claims} <= {c.claim_id for c in original.claims}
+    assert {t.batch_id for t in read} == {batch.batch_id}
+    assert all(t.submitter == batch.submitter and t.receiver == batch.receiver for t in read)
+
+
+def test_round_trip_keeps_the_transaction_header() -> None:
+    (only,) = read_back(write_837(f.batch()))
+    assert only.control_number == "0001" and only.purpose == "00"
+    assert only.created_on == date(2026, 11, 23) and only.created_time == "0930"
+
+
+def test_as_dict_is_plain_json_with_the_claim_values() -> None:
+    (only,) = read_back(write_837(SCENARIOS["every optional claim field"]()))
+    summary = only.as_dict()
+    assert json.loads(json.dumps(summary)) == summary
+    (provider,) = summary["billing_providers"]
+    assert provider["npi"] == f.CLINIC_NPI and provider["tax_id"] == "123456789"
+    (claim,) = provider["claims"]
+    assert claim["claim_id"] == "ALL1" and claim["total_charge"] == "240.00"
+    assert claim["frequency"] == "1" and claim["diagnoses"] == ["M62.830", "M54.2"]
+    assert claim["subscriber"]["member_id"] == "MEM123456"
+    assert claim["patient"]["name"]["first"] == "TIMMY"
+    assert claim["payer"]["payer_id"] == "PAYER01"
+    assert claim["patient_paid"] == "25.00"
+    first, second = claim["lines"]
+    assert first == {
+        "number": 1, "code": "97124", "modifiers": ["GP"], "charge": "120.00", "units": 2,
+        "pointers": [1], "date_of_service": "2026-11-16", "date_of_service_end": None,
+        "control_number": "ALL1-1", "place_of_service": "12",
+    }
+    assert second["date_of_service_end"] == "2026-11-18"
+    assert summary["claim_count"] == 1
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_round_trip_of_generated_claims(data: st.DataObject) -> None:
+    text_chars = st.text(alphabet="ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -.,'&/#", min_size=1,
+                         max_size=20).map(lambda s: " ".join(s.split())).filter(bool)
+    ids = st.text(alphabet="ABCDEFGHJKLMNPQRSTUVWXYZ0123456789-", min_size=2, max_size=20)
+    diagnoses = data.draw(st.lists(st.sampled_from(
+        ["M62.830", "M54.2", "M25.511", "M54.50", "M79.18", "S13.4XXA", "M53.1", "M62.81",
+         "M54.6", "M25.512", "M79.10", "S16.1XXA", "G44.209"]), min_size=1, max_size=12,
+        unique=True))
+    line_count = data.draw(st.integers(1, 6))
+    claim_id = data.draw(ids)
+    lines = tuple(
+        f.line(
+            n, code=data.draw(st.sampled_from(["97124", "97140", "97112", "97110", "97010"])),
+            modifiers=tuple(data.draw(st.lists(st.sampled_from(["GP", "59", "XS", "KX", "25"]),
+                                               max_size=4, unique=True))),
+            charge=Cents(data.draw(st.integers(0, 10**7))), units=data.draw(st.integers(1, 99)),
+            pointers=tuple(data.draw(st.lists(st.integers(1, len(diagnoses)), min_size=1,
+                                              max_size=4, unique=True))),
+            date_of_service=data.draw(st.dates(date(2020, 1, 1), date(2030, 12, 31))),
+            control_number=f"{claim_id}-{n}",
+        )
+        for n in range(1, line_count + 1)
+    )
+    patient = data.draw(st.none() | st.builds(
+        lambda last, first: f.child_patient(name=PersonName(last, first)), text_chars,
+        text_chars))
+    out = f.claim(
+        claim_id, diagnoses=tuple(diagnoses), lines=lines, patient=patient,
+        subscriber=f.subscriber(name=PersonName(data.draw(text_chars), data.draw(text_chars)),
+                                member_id=data.draw(ids)),
+        prior_authorization=data.draw(st.just("") | ids),
+    )
+    (read,) = read_back(write_837(f.one_claim_batch(out)))
+    assert read.claims == (as_carried(out, f.clinic()),)
+
+
+# ---------------------------------------------------------------------------------------------
+# (c) the genuine 837P samples
+# ---------------------------------------------------------------------------------------------
+
+VALID_SAMPLES = ["X222-ambulance.edi", "X222-chiropractic.edi",
+                 "X222-commercial-health-insurance.edi", "demo.example1.837"]
+
+
+def reserialise(text: str) -> str:
+    """Tokenise, then write every segment again with the file's own separators."""
+    out: list[str] = []
+    for separators, segment in sample_segments(text):
+        if segment[0] == "ISA":
+            out.append(format_isa(segment[1:], separators))
+        else:
+            elements: list[Element] = [
+                tuple(e.split(separators.component)) if separators.component in e else e
+                for e in segment[1:]
+            ]
+            out.append(format_segment(segment[0], elements, separators))
+    written = "".join(out)
+    if separators.line_break and not text.endswith(separators.line_break):
+        # Some files break the line after every segment but the last.
+        written = written[: -len(separators.line_break)]
+    return written
+
+
+@pytest.mark.parametrize("name", VALID_SAMPLES)
+def test_genuine_samples_reserialise_byte_for_byte(name: str) -> None:
+    original = (SAMPLES / name).read_text(encoding="ascii")
+    assert reserialise(original) == original
+
+
+@pytest.mark.parametrize("name", VALID_SAMPLES + ["X222-oxygen.edi"])
+def test_genuine_samples_read(name: str) -> None:
+    (read,) = read_back((SAMPLES / name).read_text(encoding="ascii"))
+    assert read.claims and all(claim.lines for claim in read.claims)
+    json.dumps(read.as_dict())
+
+
+def test_the_commercial_sample_reads_to_its_values() -> None:
+    (read,) = read_back((SAMPLES / "X222-commercial-health-insurance.edi").read_text())
+    assert read.batch_id == "244579" and read.submitter.etin == "TGJ23"
+    (group,) = read.groups
+    assert group.billing.npi == "9876543210" and group.billing.taxonomy == "203BF0100Y"
+    assert group.billing.pay_to_address == Address("2345 OCEAN BLVD", "MIAMI", "FL", "33111")
+    (claim,) = group.claims
+    assert claim.claim_id == "26463774" and claim.total_charge == Cents(10000)
+    assert claim.subscriber.member_id == "JS00111223333" and claim.subscriber.group_number == \
+        "2222-SJ"
+    assert claim.patient is not None and claim.patient.relationship == "19"
+    assert claim.patient.name == PersonName("SMITH", "TED")
+    assert claim.diagnoses == ("0340", "V7389")  # ICD-9 (BK/BF) kept as written
+    assert [(x.code, x.charge, x.units, x.pointers, x.date_of_service) for x in claim.lines] == [
+        ("99213", Cents(4000), 1, (1,), date(2006, 10, 3)),
+        ("87070", Cents(1500), 1, (1,), date(2006, 10, 3)),
+        ("99214", Cents(3500), 1, (2,), date(2006, 10, 10)),
+        ("86663", Cents(1000), 1, (2,), date(2006, 10, 10)),
+    ]
+
+
+def test_the_ambulance_sample_keeps_modifiers_pointers_and_control_numbers() -> None:
+    (read,) = read_back((SAMPLES / "X222-ambulance.edi").read_text())
+    (claim,) = read.claims
+    assert claim.accident_date == date(2005, 2, 8)
+    assert claim.related_causes == (RelatedCause.OTHER_ACCIDENT,)
+    assert claim.payer.address == Address("PO BOX 3543", "BALTIMORE", "MD", "666013543")
+    assert [(x.modifiers, x.units, x.pointers, x.control_number) for x in claim.lines] == [
+        (("RH",), 1, (1, 2, 3, 4), "1001"), (("RH",), 21, (1, 2, 3, 4), "1002"),
+        (("RH",), 1, (1, 2, 3, 4), "1003"), (("RH",), 1, (1, 2, 3, 4), "1004"),
+    ]
+
+
+def test_valid_samples_have_no_ig_problems() -> None:
+    for name in VALID_SAMPLES:
+        for transaction in transactions((SAMPLES / name).read_text()):
+            assert check_837(transaction) == [], name
+
+
+def test_the_oxygen_sample_is_reported_invalid_for_pwk02() -> None:
+    (transaction,) = transactions((SAMPLES / "X222-oxygen.edi").read_text())
+    problems = check_837(transaction)
+    assert len(problems) == 2
+    for problem in problems:
+        assert "(PWK)" in problem and "claim R03996273 #01" in problem
+        assert "attachment transmission code (PWK02) 'AD' is not in the 5010 code list " \
+               "(AA, BM, EL, EM, FT, FX)" in problem
+    assert problems[0].startswith("segment 22 ")
+    # pyx12 says the same about the same segments.
+    assert pyx12_errors((SAMPLES / "X222-oxygen.edi").read_bytes()) == [
+        "PWK (line 24): (AD) is not a valid code for Attachment Transmission Code (PWK02)",
+        "PWK (line 47): (AD) is not a valid code for Attachment Transmission Code (PWK02)",
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# check_837 on damaged copies of our own output
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_after(batch: Batch, old: str, new: str) -> list[str]:
+    text = write_837(batch)
+    assert old in text
+    return [p for t in transactions(text.replace(old, new, 1)) for p in check_837(t)]
+
+
+@pytest.mark.parametrize(("batch", "old", "new", "expected"), [
+    (f.batch(), "CLM*C1*190.5*", "CLM*C1*191*", "total charge (CLM02) 191.00 does not equal"),
+    (f.batch(), "11:B:1", "11:B:3", "claim frequency (CLM05-3) '3'"),
+    (f.batch(), "11:B:1", "11:B:7", "frequency 7 (replacement) without the payer's claim"),
+    (f.batch(), "HL*2*1*22", "HL*2*5*22", "must hang under a level 20 HL"),
+    (f.batch(), "HL*2*1*22", "HL*3*1*22", "HL01 '3' should be 2"),
+    (f.batch(), "***2:1~", "***2:3~", "pointer '3' does not point at one of the claim's 2"),
+    (f.batch(), "ABF:M542", "ABK:M542", "diagnosis 2 has qualifier 'ABK'"),
+    (f.one_claim_batch(f.secondary_claim()), "AMT*D*152.4", "AMT*D*150",
+     "other payer PRIME1 does not balance"),
+])
+def test_check_837_finds_ig_problems(batch: Batch, old: str, new: str, expected: str) -> None:
+    problems = _check_after(batch, old, new)
+    assert any(expected in p for p in problems), problems
+
+
+def test_check_837_is_quiet_on_everything_we_write() -> None:
+    for name, build in SCENARIOS.items():
+        for transaction in transactions(write_837(build())):
+            assert check_837(transaction) == [], name

@@ -74,7 +74,6 @@ class Separators:
 DEFAULT_SEPARATORS = Separators()
 
 _NOT_PRINTABLE = re.compile(r"[^\x20-\x7e]")
-_SPACES = re.compile(r"\s+")
 
 
 def clean_text(value: str) -> str:
@@ -84,9 +83,11 @@ def clean_text(value: str) -> str:
     the X12 basic character set; anything that still is not printable ASCII is left in place
     for :func:`text_problem` to report.
     """
+    if value.isascii():
+        return " ".join(value.split()).upper()
     decomposed = unicodedata.normalize("NFKD", value)
     plain = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return _SPACES.sub(" ", plain).strip().upper()
+    return " ".join(plain.split()).upper()
 
 
 def text_problem(value: str, field: str, *, max_length: int,
@@ -96,6 +97,8 @@ def text_problem(value: str, field: str, *, max_length: int,
     if bad:
         return (f"{field} contains {bad.group()!r}, which X12 cannot carry: use plain "
                 "letters, digits and punctuation")
+    if len(value) <= max_length and not _forbidden(separators).search(value):
+        return None
     for char, name in ((separators.element, "element"), (separators.component, "component"),
                        (separators.repetition, "repetition"), (separators.segment, "segment")):
         if char in value:
@@ -108,24 +111,107 @@ def text_problem(value: str, field: str, *, max_length: int,
 
 
 def x12_date(day: date) -> str:
-    return day.strftime("%Y%m%d")
+    """CCYYMMDD (formatted by hand: strftime costs more than the rest of a DTP segment)."""
+    return f"{day.year:04d}{day.month:02d}{day.day:02d}"
 
 
 def x12_time(moment: datetime) -> str:
-    return moment.strftime("%H%M")
+    return f"{moment.hour:02d}{moment.minute:02d}"
 
 
 def format_segment(tag: str, elements: Sequence[Element],
                    separators: Separators = DEFAULT_SEPARATORS) -> str:
     """One segment with its terminator; trailing empty elements and components are dropped."""
+    return _format_fast(tag, elements, separators, _checks(separators))
+
+
+@dataclass(frozen=True, slots=True)
+class _Checks:
+    """Compiled once per separator set: the characters no value may contain."""
+
+    anywhere: re.Pattern[str]  # any separator or line break
+    between_elements: re.Pattern[str]  # the same without the element separator
+
+
+def _checks(separators: Separators) -> _Checks:
+    if separators is DEFAULT_SEPARATORS and _DEFAULT_CHECKS is not None:
+        return _DEFAULT_CHECKS
+    others = separators.component + separators.repetition + separators.segment
+    return _Checks(
+        anywhere=re.compile("[" + re.escape(separators.element + others) + "\r\n]"),
+        between_elements=re.compile("[" + re.escape(others) + "\r\n]"),
+    )
+
+
+_DEFAULT_CHECKS: _Checks | None = None
+_DEFAULT_CHECKS = _checks(DEFAULT_SEPARATORS)
+
+
+def _forbidden(separators: Separators) -> re.Pattern[str]:
+    return _checks(separators).anywhere
+
+
+def _format_fast(tag: str, elements: Sequence[Element], separators: Separators,
+                 checks: _Checks) -> str:
+    # Checked with one or two C-level scans per segment; only a suspicious segment takes the
+    # slow path that names the bad element.
+    element = separators.element
+    try:
+        body = element.join(elements)  # type: ignore[arg-type]  # TypeError: not all text
+    except TypeError:
+        return _format_composites(tag, elements, separators, checks)
+    if body.count(element) != len(elements) - 1 or checks.between_elements.search(body):
+        return _format_checked(tag, elements, separators)
+    # No value holds the element separator, so the trailing ones are exactly the trailing
+    # empty elements.
+    body = body.rstrip(element)
+    if not body:
+        return tag + separators.terminator
+    return tag + element + body + separators.terminator
+
+
+def _format_composites(tag: str, elements: Sequence[Element], separators: Separators,
+                       checks: _Checks) -> str:
+    component = separators.component
     fields: list[str] = []
-    for position, element in enumerate(elements, start=1):
-        fields.append(_format_element(tag, position, element, separators))
+    values: list[str] = []
+    for item in elements:
+        if type(item) is str:
+            fields.append(item)
+            values.append(item)
+        elif type(item) is tuple:
+            parts = list(item)
+            while parts and not parts[-1]:
+                parts.pop()
+            values.extend(item)
+            try:
+                fields.append(component.join(parts))
+            except TypeError:
+                return _format_checked(tag, elements, separators)
+        else:
+            return _format_checked(tag, elements, separators)
+    try:
+        joined = "\x00".join(values)
+    except TypeError:
+        return _format_checked(tag, elements, separators)
+    if checks.anywhere.search(joined):
+        return _format_checked(tag, elements, separators)
+    return _assemble(tag, fields, separators)
+
+
+def _assemble(tag: str, fields: list[str], separators: Separators) -> str:
     while fields and not fields[-1]:
         fields.pop()
     if not fields:
         return tag + separators.terminator
     return tag + separators.element + separators.element.join(fields) + separators.terminator
+
+
+def _format_checked(tag: str, elements: Sequence[Element], separators: Separators) -> str:
+    """Element by element, raising on the first value that cannot be written."""
+    fields = [_format_element(tag, position, element, separators)
+              for position, element in enumerate(elements, start=1)]
+    return _assemble(tag, fields, separators)
 
 
 def _format_element(tag: str, position: int, element: Element, separators: Separators) -> str:
@@ -267,6 +353,7 @@ class X12Writer:
 
     def __init__(self, separators: Separators = DEFAULT_SEPARATORS) -> None:
         self.separators = separators
+        self._checks = _checks(separators)
         self._parts: list[str] = []
         self._interchange: int | None = None
         self._groups = 0
@@ -337,7 +424,7 @@ class X12Writer:
         """One segment inside the open transaction set (counted for SE01)."""
         if self._transaction is None:
             raise OutboundError(f"{tag} must be written inside a transaction set")
-        self._parts.append(format_segment(tag, elements, self.separators))
+        self._parts.append(_format_fast(tag, elements, self.separators, self._checks))
         self._segments += 1
 
     def _raw(self, tag: str, elements: Sequence[Element]) -> None:
