@@ -500,3 +500,29 @@ def test_a_batch_left_built_by_a_crash_holds_its_claims_until_retried(
     assert sent.status == BatchStatus.UPLOADED
     assert (_outbox(clinic) / batch.file_name).read_text() == batch.x12
     assert s.statuses([claim]) == ["submitted"]
+
+
+@pytest.mark.django_db
+def test_a_replacement_carries_the_payers_claim_number_and_referring_names_split(
+    clinic: dict[str, Any],
+) -> None:
+    from handbill.claims.outbound import referring_name
+
+    original = s.ready_claim(clinic)
+    Claim.objects.filter(pk=original.pk).update(payer_claim_number="PAYER-CCN-77")
+    Claim.objects.filter(pk=original.pk).update(status="paid")
+    replacement = Claim.objects.get(pk=original.pk)
+    replacement.pk = None
+    replacement.number = "HB7777777"
+    replacement.frequency = "7"
+    replacement.replaces = original
+    replacement.payer_claim_number = ""
+    replacement.status = "ready"
+    replacement.save()
+    [group] = read_claims(Claim.objects.filter(pk=replacement.pk))
+    assert group.claims[0].frequency == "7"
+    assert group.claims[0].payer_claim_number == "PAYER-CCN-77"
+    [first] = read_claims(Claim.objects.filter(pk=original.pk))
+    assert first.claims[0].payer_claim_number == ""  # an original sends no REF*F8
+    assert referring_name("Dr. Pat Example, MD") == referring_name("Example, Pat")
+    assert referring_name("Mary Ann O'Neil").first == "Mary Ann"
