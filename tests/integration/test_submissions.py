@@ -419,7 +419,7 @@ def test_concurrent_transactions_get_different_control_numbers(tmp_path: Path) -
                         cursor.execute("SELECT pg_stat_clear_snapshot()")
                         cursor.execute(
                             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                            "'Lock' AND query LIKE %s",
+                            "'Lock' AND datname = current_database() AND query LIKE %s",
                             ["%submissions_controlnumbersequence%"],
                         )
                         if cursor.fetchone()[0]:
