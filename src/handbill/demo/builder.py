@@ -26,9 +26,11 @@ import random
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
@@ -358,7 +360,8 @@ class _Builder:
             address_line1="1418 Cedar Street",
             city="Bellingham",
             state="WA",
-            postal_code="98225",
+            # ZIP+4: the 837 wants nine digits for the billing provider's address.
+            postal_code="98225-4417",
             phone="360-555-0142",
             submitter_id="CSMT" + self._digits(6),
             created_at=self.opened,
@@ -368,14 +371,15 @@ class _Builder:
         self.locations = [
             Location.objects.create(
                 practice=self.practice, name="Cedar Street", address_line1="1418 Cedar Street",
-                city="Bellingham", state="WA", postal_code="98225",
+                city="Bellingham", state="WA", postal_code="98225-4417",
             ),
             Location.objects.create(
                 practice=self.practice, name="Fairhaven Studio",
                 address_line1="1207 Harris Avenue", address_line2="Suite 3",
-                city="Bellingham", state="WA", postal_code="98225",
+                city="Bellingham", state="WA", postal_code="98225-6112",
             ),
         ]
+        self._clearinghouse()
 
     def _user(self, email: str, first: str, last: str) -> AbstractBaseUser:
         users = get_user_model()
@@ -989,10 +993,30 @@ class _Builder:
             )
         self._ready.append(claim)
 
+    def _clearinghouse(self) -> None:
+        """An outbox clearinghouse, so `handbill submit --all-ready` works on the demo at once."""
+        from handbill.submissions.models import Clearinghouse, TransportKind
+
+        house = Clearinghouse.objects.create(
+            practice=self.practice,
+            name="Demo outbox",
+            receiver_id="HBSANDBOX",
+            receiver_name="HANDBILL PAYER SANDBOX",
+            submitter_etin=self.practice.submitter_id,
+            transport=TransportKind.OUTBOX,
+            outbox_path=str(Path(settings.VAR_DIR) / "outbox" / self.practice.slug),
+            created_at=self.opened,
+        )
+        record(action="clearinghouse.add", at=self.opened, by=None, practice=self.practice,
+               target=house, name=house.name, transport=house.transport, demo=True)
+
     def _claims_found_today(self) -> None:
-        """Claims of the last week (and one missed one) are built now and left for review."""
+        """Claims of the last week (and one missed one) are built this morning: the clean ones
+        are ready to send, the ones with blocking findings wait on the biller's worklist."""
+        morning = self.at - timedelta(hours=2)
         for visit in sorted(self._deferred, key=lambda v: (v.date_of_service, v.pk)):
-            claim_actions.build_claim(visit=visit, by=self.biller, at=self.at)
+            self._minute += 1
+            self._claim(visit, morning + timedelta(seconds=self._minute))
 
     def _claim_history(self) -> None:
         """Move older ready claims along: sent, acknowledged, paid (one rejected, one denied)."""
