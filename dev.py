@@ -10,10 +10,15 @@ The first run creates .venv/ and installs the pinned dependencies from requireme
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import io
+import json
 import os
 import subprocess
 import sys
+import tarfile
+import urllib.request
 import venv
 from pathlib import Path
 
@@ -50,6 +55,49 @@ def ensure_installed() -> None:
     STAMP.write_text(wanted)
 
 
+VENDOR_LOCK = ROOT / "src/handbill/web/vendor.lock.json"
+VENDOR_DIR = ROOT / "src/handbill/web/static/vendor"
+
+
+def ensure_vendor() -> None:
+    """Browser libraries (htmx) come from the npm registry at setup, never from the repository.
+
+    Each tarball is checked against the sha512 ``integrity`` pinned in vendor.lock.json before
+    anything is extracted. Offline, the app still works: pages fall back to full page loads.
+    """
+    lock = json.loads(VENDOR_LOCK.read_text())
+    for name, package in lock["packages"].items():
+        version, integrity = package["version"], package["integrity"]
+        stamp = VENDOR_DIR / f".{name}.version"
+        targets = [VENDOR_DIR / target for target in package["files"].values()]
+        if stamp.exists() and stamp.read_text().strip() == version and all(
+            t.exists() for t in targets
+        ):
+            continue
+        url = f"https://registry.npmjs.org/{name}/-/{name}-{version}.tgz"
+        print(f"Fetching {name} {version} from the npm registry …", flush=True)
+        try:
+            with urllib.request.urlopen(url, timeout=60) as response:  # noqa: S310 - fixed https URL
+                tarball = response.read()
+        except OSError as exc:
+            print(f"warning: could not fetch {url} ({exc}); pages will use full reloads",
+                  file=sys.stderr)
+            continue
+        algorithm, _, expected = integrity.partition("-")
+        actual = base64.b64encode(hashlib.new(algorithm, tarball).digest()).decode()
+        if actual != expected:
+            sys.exit(f"{name} {version}: the download does not match the pinned integrity "
+                     f"in {VENDOR_LOCK.name}; refusing to use it")
+        VENDOR_DIR.mkdir(parents=True, exist_ok=True)
+        with tarfile.open(fileobj=io.BytesIO(tarball), mode="r:gz") as archive:
+            for source, target in package["files"].items():
+                member = archive.extractfile(f"package/{source}")  # npm tarballs nest in package/
+                if member is None:
+                    sys.exit(f"{name} {version}: {source} is missing from the package")
+                (VENDOR_DIR / target).write_bytes(member.read())
+        stamp.write_text(version)
+
+
 def project_env() -> dict[str, str]:
     env = dict(os.environ)
     env.setdefault("DJANGO_SETTINGS_MODULE", "handbill.settings")
@@ -82,9 +130,24 @@ def ensure_sshd() -> None:
         subprocess.run(install, env=env)
 
 
+def ensure_chromium() -> None:
+    """The functional tests drive Debian's Chromium through Playwright (no browser download).
+    Install it when it is missing and we can (root on Debian); elsewhere those tests skip."""
+    if Path("/usr/bin/chromium").exists() or not Path("/etc/debian_version").exists():
+        return
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    install = ["apt-get", "install", "-y", "-q", "chromium"]
+    if subprocess.run(install, env=env).returncode != 0:  # a stale package list: refresh once
+        subprocess.run(["apt-get", "update", "-q"], env=env)
+        subprocess.run(install, env=env)
+
+
 def test(extra: list[str]) -> None:
     env = project_env()
     ensure_sshd()
+    ensure_chromium()
     run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py", env=env)
     run(BIN / "mypy", "--strict", "-p", "handbill.core", "-p", "handbill.x12",
         "-p", "handbill.documents", env=env)
@@ -97,6 +160,7 @@ def main() -> None:
     if len(sys.argv) < 2 or sys.argv[1] not in commands:
         sys.exit("usage: python3 dev.py demo [ADDRESS:PORT] | test [PYTEST ARGS…] | install")
     ensure_installed()
+    ensure_vendor()
     commands[sys.argv[1]](sys.argv[2:])
 
 

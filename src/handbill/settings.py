@@ -140,7 +140,10 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"
-LOGIN_URL = "/admin/login/"
+# The browser app's own sign-in page (handbill.web); the admin keeps its own for staff.
+LOGIN_URL = "web:login"
+LOGIN_REDIRECT_URL = "web:home"
+LOGOUT_REDIRECT_URL = "web:login"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
@@ -157,3 +160,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("HANDBILL_LOG_LEVEL", "WARNING")},
 }
+
+# The browser app (handbill.web).
+MIDDLEWARE += [
+    # request.htmx: an htmx request is answered with a partial template.
+    "django_htmx.middleware.HtmxMiddleware",
+    # request.practice, request.membership and request.can, from the session (the switcher).
+    "handbill.web.middleware.CurrentPracticeMiddleware",
+]

@@ -1,3 +1,8 @@
+"""Site URLs: the browser app at the root, Django's admin for setup data under /admin/.
+
+Later areas (the REST API under /api/v1/, …) add their include() here.
+"""
+
 from django.contrib import admin
 from django.urls import include, path
 

@@ -113,6 +113,14 @@ def add_coverage(
     practice = patient.practice
     authorize(by, practice, "edit_patients")
     same_practice(practice, payer)
+    _check_coverage(payer, data)
+    values = {k: v for k, v in data.__dict__.items() if k != "extra"}
+    coverage = Coverage.objects.create(practice=practice, patient=patient, payer=payer, **values)
+    record(action="coverage.create", at=at, by=by, practice=practice, target=coverage)
+    return coverage
+
+
+def _check_coverage(payer: Payer, data: CoverageInput) -> None:
     if data.order not in (1, 2, 3):
         raise RecordError("coverage order must be 1 (primary), 2 (secondary) or 3 (tertiary)")
     if not data.member_id.strip():
@@ -143,10 +151,45 @@ def add_coverage(
                 f"{payer.get_payer_type_display()} coverage needs the {', '.join(missing)} "
                 "(from the carrier's acknowledgement letter)"
             )
+
+
+@transaction.atomic
+def update_coverage(
+    *,
+    coverage: Coverage,
+    payer: Payer,
+    data: CoverageInput,
+    by: AbstractBaseUser | None,
+    at: datetime,
+) -> Coverage:
+    """Correct a coverage (a new card, an end date, primary and secondary swapped).
+
+    When the new order is already held by another coverage of the patient starting the same
+    day, the two swap places, so "make this one primary" is one step.
+    """
+    practice = coverage.practice
+    authorize(by, practice, "edit_patients")
+    same_practice(practice, payer)
+    _check_coverage(payer, data)
+    locked = Coverage.objects.select_for_update().get(pk=coverage.pk)
+    holder = (
+        Coverage.objects.select_for_update()
+        .filter(patient_id=locked.patient_id, order=data.order, start_date=data.start_date)
+        .exclude(pk=locked.pk)
+        .first()
+    )
+    if holder is not None:
+        # Park this one on an order no coverage uses, so the unique (patient, order, start)
+        # constraint holds at every statement of the swap.
+        Coverage.objects.filter(pk=locked.pk).update(order=0)
+        Coverage.objects.filter(pk=holder.pk).update(order=locked.order)
+        record(action="coverage.update", at=at, by=by, practice=practice, target=holder,
+               order=locked.order)
     values = {k: v for k, v in data.__dict__.items() if k != "extra"}
-    coverage = Coverage.objects.create(practice=practice, patient=patient, payer=payer, **values)
-    record(action="coverage.create", at=at, by=by, practice=practice, target=coverage)
-    return coverage
+    Coverage.objects.filter(pk=locked.pk).update(payer=payer, **values)
+    locked.refresh_from_db()
+    record(action="coverage.update", at=at, by=by, practice=practice, target=locked)
+    return locked
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Thin views: read the request, make one call, render."""
+"""Pages that need no practice: the health check and the minutes-to-units calculator."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from django.shortcuts import render
 import handbill
 from handbill.core.codes import cpt
 from handbill.core.units import ServiceMinutes, UnitMethod, compute_units
+from handbill.web.queries.preview import UNIT_METHOD_LABELS
 
 
 def health(request: HttpRequest) -> JsonResponse:
@@ -24,7 +25,7 @@ def health(request: HttpRequest) -> JsonResponse:
 ROWS = 4
 
 
-def home(request: HttpRequest) -> HttpResponse:
+def units(request: HttpRequest) -> HttpResponse:
     """The coding engine on one page: documented minutes in, units and the reasons out."""
     method = request.GET.get("method", UnitMethod.CMS.value)
     rows = []
@@ -43,6 +44,9 @@ def home(request: HttpRequest) -> HttpResponse:
             services.append(ServiceMinutes(code, int(minutes)))
         except ValueError as exc:
             errors.append(f"Row {index + 1}: {exc}")
+    if method not in {m.value for m in UnitMethod}:
+        errors.append(f"Unknown unit method {method!r}; choose cms or cpt.")
+        method = UnitMethod.CMS.value
     result = None
     if services and not errors:
         try:
@@ -53,10 +57,9 @@ def home(request: HttpRequest) -> HttpResponse:
         "version": handbill.__version__,
         "rows": rows,
         "method": method,
-        "methods": [(m.value, "CMS total time (8-minute rule)" if m is UnitMethod.CMS
-                     else "CPT per code (midpoint)") for m in UnitMethod],
+        "methods": [(m.value, UNIT_METHOD_LABELS[m]) for m in UnitMethod],
         "catalogue": sorted(cpt.CATALOGUE.values(), key=lambda entry: entry.code),
         "errors": errors,
         "result": result,
     }
-    return render(request, "web/home.html", context, status=400 if errors else 200)
+    return render(request, "web/tools/units.html", context, status=400 if errors else 200)
