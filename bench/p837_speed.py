@@ -4,15 +4,14 @@
 
 Builds N synthetic claims in memory (no database: 2,000 subscribers, a third of the claims for
 a dependant, two or three lines each, a secondary claim every tenth), then times
-``write_837`` (best and median of the runs, pre-checks included), ``read_837`` on the
-result when the tokenizer is present, and one pyx12 validation of the same file. Prints claims
+``write_837`` (best and median of the runs, pre-checks included), tokenising and
+``read_837`` of the result, and one pyx12 validation of the same file. Prints claims
 per second and the ratios. A measurement, not a test: the numbers depend on the machine.
 """
 
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import io
 import json
 import logging
@@ -46,7 +45,8 @@ from handbill.core.outbound import (
     Subscriber,
     TaxIdQualifier,
 )
-from handbill.x12.p837 import write_837
+from handbill.x12.p837 import read_837, write_837
+from handbill.x12.tokens import iter_transactions
 
 AT = datetime(2026, 11, 23, 9, 30, tzinfo=UTC)
 DOS = date(2026, 11, 16)
@@ -160,14 +160,9 @@ def _pyx12_seconds(text: str) -> tuple[float, int]:
     return seconds, errors
 
 
-def _read_seconds(text: str, runs: int) -> tuple[float, int] | None:
-    if importlib.util.find_spec("handbill.x12.tokens") is None:
-        return None
-    from handbill.x12 import tokens
-    from handbill.x12.p837 import read_837
-
+def _read_seconds(text: str, runs: int) -> tuple[float, int]:
     def read_all() -> int:
-        return sum(len(read_837(t).claims) for t in tokens.iter_transactions(text))
+        return sum(len(read_837(t).claims) for t in iter_transactions(text))
 
     best, _median, claims = _time(read_all, runs)
     return best, int(claims)
@@ -189,13 +184,9 @@ def main(argv: list[str] | None = None) -> int:
           f"segments: {text.count('~'):,}  (values built in {build:.2f} s)")
     print(f"write_837 (pre-checks + writing): best {best:.3f} s, median {median:.3f} s  "
           f"→ {args.claims / best:,.0f} claims/s (best), {args.claims / median:,.0f} (median)")
-    read = _read_seconds(text, args.runs)
-    if read is None:
-        print("read_837: skipped (handbill.x12.tokens is not there yet)")
-    else:
-        seconds, claims = read
-        print(f"read_837 (tokenise + read): best {seconds:.3f} s → {claims / seconds:,.0f} "
-              "claims/s")
+    seconds, claims = _read_seconds(text, args.runs)
+    print(f"read_837 (tokenise + read): best {seconds:.3f} s → {claims / seconds:,.0f} "
+          "claims/s")
     if not args.skip_pyx12:
         seconds, errors = _pyx12_seconds(text)
         print(f"pyx12 validation of the same file: {seconds:.2f} s → "

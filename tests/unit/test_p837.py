@@ -4,8 +4,8 @@ claims are refused before anything is written. Genuine samples parse and re-seri
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import date
 from pathlib import Path
 
@@ -30,43 +30,24 @@ from handbill.core.outbound import (
     RelatedCause,
     Subscriber,
 )
-from handbill.x12.p837 import Transaction837, check_837, read_837, validate_claim, write_837
-from handbill.x12.writer import Element, Separators, format_isa, format_segment
+from handbill.x12.p837 import (
+    Transaction837,
+    X12ReadError,
+    check_837,
+    read_837,
+    validate_claim,
+    write_837,
+)
+from handbill.x12.tokens import Transaction, X12Error, iter_transactions
+from handbill.x12.writer import ISA_LENGTH, Element, Separators, format_isa, format_segment
 from tests.unit import outbound_factory as f
 from tests.unit.x12_validation import pyx12_errors
 
 SAMPLES = Path("/work/shared/x12-samples")
 
 
-# TEMPORARY: a minimal splitter until handbill.x12.tokens lands.
-@dataclass
-class _Transaction:
-    segments: list[list[str]]
-    component_separator: str
-
-
-def sample_segments(text: str) -> Iterator[tuple[Separators, list[str]]]:
-    terminator = text[105]
-    line_break = text[106:108] if text[106:108] == "\r\n" else text[106:107]
-    line_break = line_break if line_break in ("\n", "\r\n", "\r") else ""
-    separators = Separators(text[3], text[104], text[82], terminator, line_break)
-    for raw in text.split(terminator):
-        raw = raw[len(line_break):] if line_break and raw.startswith(line_break) else raw
-        if raw:
-            yield separators, raw.split(text[3])
-
-
-def transactions(text: str) -> Iterator[_Transaction]:
-    current: list[list[str]] = []
-    component = text[104]
-    for _separators, segment in sample_segments(text):
-        if segment[0] == "ST":
-            current = [segment]
-        elif segment[0] == "SE":
-            current.append(segment)
-            yield _Transaction(current, component)
-        elif current:
-            current.append(segment)
+def transactions(text: str) -> list[Transaction]:
+    return list(iter_transactions(text))
 
 
 def segments(text: str) -> list[list[str]]:
@@ -681,17 +662,30 @@ VALID_SAMPLES = ["X222-ambulance.edi", "X222-chiropractic.edi",
 
 
 def reserialise(text: str) -> str:
-    """Tokenise, then write every segment again with the file's own separators."""
-    out: list[str] = []
-    for separators, segment in sample_segments(text):
-        if segment[0] == "ISA":
-            out.append(format_isa(segment[1:], separators))
-        else:
-            elements: list[Element] = [
-                tuple(e.split(separators.component)) if separators.component in e else e
-                for e in segment[1:]
-            ]
-            out.append(format_segment(segment[0], elements, separators))
+    """Tokenise, then write every segment again with the file's own separators.
+
+    The transaction sets come from the tokenizer segment by segment; the envelope from its
+    headers (GS) and counts (GE, IEA), and the ISA from its fixed-width fields, because the
+    tokenizer keeps the ISA's IDs without their padding and not ISA01-ISA04 at all.
+    """
+    sets = transactions(text)
+    d = sets[0].delimiters
+    separators = Separators(d.element, d.component, d.repetition, d.segment, d.line_break)
+
+    def write(segment: Sequence[str]) -> str:
+        elements: list[Element] = [
+            tuple(e.split(separators.component)) if separators.component in e else e
+            for e in segment[1:]
+        ]
+        return format_segment(segment[0], elements, separators)
+
+    group, interchange = sets[0].group, sets[0].interchange
+    out = [format_isa(text[: ISA_LENGTH - 1].split(d.element)[1:], separators)]
+    out.append(write(["GS", group.functional_id, group.sender, group.receiver, group.date,
+                      group.time, group.control_number, group.agency, group.version]))
+    out.extend(write(segment) for transaction in sets for segment in transaction.segments)
+    out.append(write(["GE", str(len(sets)), group.control_number]))
+    out.append(write(["IEA", "1", interchange.control_number]))
     written = "".join(out)
     if separators.line_break and not text.endswith(separators.line_break):
         # Some files break the line after every segment but the last.
@@ -759,7 +753,7 @@ def test_the_oxygen_sample_is_reported_invalid_for_pwk02() -> None:
         assert "(PWK)" in problem and "claim R03996273 #01" in problem
         assert "attachment transmission code (PWK02) 'AD' is not in the 5010 code list " \
                "(AA, BM, EL, EM, FT, FX)" in problem
-    assert problems[0].startswith("segment 22 ")
+    assert problems[0].startswith("segment 24 (PWK)")  # file position: ISA is 1
     # pyx12 says the same about the same segments.
     assert pyx12_errors((SAMPLES / "X222-oxygen.edi").read_bytes()) == [
         "PWK (line 24): (AD) is not a valid code for Attachment Transmission Code (PWK02)",
@@ -798,3 +792,21 @@ def test_check_837_is_quiet_on_everything_we_write() -> None:
     for name, build in SCENARIOS.items():
         for transaction in transactions(write_837(build())):
             assert check_837(transaction) == [], name
+
+
+@pytest.mark.parametrize(("old", "new", "expected"), [
+    ("DTP*472*D8*20261116", "DTP*472*D8*20261399",
+     "segment 26 (DTP): service date (DTP*472) '20261399' is not a calendar date"),
+    ("*UN*2***1~", "*UN*2.5***1~", "(SV1): service units '2.5' are not whole"),
+    ("SBR*P*18", "SBR*A*18", "(SBR): payer sequence (SBR01) 'A' is not P, S or T"),
+    ("CLM*C1*190.5*", "CLM*C1*19O.5*", "(CLM): '19O.5' is not an amount"),
+])
+def test_read_errors_name_the_segment_by_its_file_position(old: str, new: str,
+                                                          expected: str) -> None:
+    text = write_837(f.batch())
+    assert old in text
+    (transaction,) = transactions(text.replace(old, new, 1))
+    with pytest.raises(X12ReadError) as caught:
+        read_837(transaction)
+    assert isinstance(caught.value, X12Error)
+    assert expected in str(caught.value)

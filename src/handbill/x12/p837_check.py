@@ -9,10 +9,16 @@ writes itself (PWK).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
 
 from handbill.core.money import Cents, MoneyError
-from handbill.x12.p837_read import RawSegment, X12ReadError, element_at, read_837, segments_of
+from handbill.x12.p837_read import (
+    RawSegment,
+    SegmentSource,
+    X12ReadError,
+    element_at,
+    read_837,
+    segments_of,
+)
 from handbill.x12.p837_rules import (
     ATTACHMENT_TRANSMISSION,
     FREQUENCIES,
@@ -21,24 +27,23 @@ from handbill.x12.p837_rules import (
 )
 
 
-def check_837(transaction: Any) -> list[str]:
+def check_837(transaction: SegmentSource) -> list[str]:
     """IG-level problems of one 837P transaction set; an empty list means none were found.
 
     Envelope and counts (SE01, control numbers) are the tokenizer's business; this adds the
-    rules that need the claim's meaning: CLM02 = Σ SV102, frequency codes and REF*F8, HI
-    qualifiers and pointers, loop limits, HL parents, other-payer balancing, and the code
-    lists of the segments Handbill itself never writes (PWK).
+    rules that need the claim's meaning. Each message starts with the segment's position in
+    the file, like the tokenizer's own.
     """
-    segments, component = segments_of(transaction)
+    segments, component, first = segments_of(transaction)
     problems: list[str] = []
     try:
         read_837(transaction)
     except X12ReadError as exc:
         problems.append(str(exc))
     checker = _Checker(component, problems)
-    for position, segment in enumerate(segments, start=1):
+    for index, segment in enumerate(segments):
         if segment:
-            checker.feed(position, segment)
+            checker.feed(first + index, segment)
     checker.end_claim()
     return problems
 

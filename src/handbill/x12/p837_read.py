@@ -36,10 +36,15 @@ from handbill.core.outbound import (
     Subscriber,
     TaxIdQualifier,
 )
+from handbill.x12.tokens import X12Error
 
 
-class X12ReadError(ValueError):
-    """An 837P that cannot be read into claim values; says which segment and why."""
+class X12ReadError(X12Error):
+    """An 837P that cannot be read into claim values; says which segment and why.
+
+    A kind of the tokenizer's :class:`X12Error`, so a caller that handles envelope errors
+    handles these too.
+    """
 
 
 # One segment as the reader takes it: the tag, then the raw element texts (composites still
@@ -211,27 +216,32 @@ class SegmentSource(Protocol):
     def component_separator(self) -> str: ...
 
 
-def read_837(transaction: Any) -> Transaction837:
-    """Read one tokenised 837P transaction set (ST … SE) into claim values."""
-    segments, component = segments_of(transaction)
+def read_837(transaction: SegmentSource) -> Transaction837:
+    """Read one tokenised 837P transaction set (ST … SE) into claim values.
+
+    ``transaction`` is what ``handbill.x12.tokens.iter_transactions`` yields (anything with
+    ``segments`` and ``component_separator``). Problems raise :class:`X12ReadError` naming
+    the segment by its position in the file.
+    """
+    segments, component, first = segments_of(transaction)
     reader = _Reader(component)
-    for position, segment in enumerate(segments, start=1):
-        try:
+    position, tag = first, "ST"
+    try:
+        for index, segment in enumerate(segments):
+            position, tag = first + index, segment[0] if segment else ""
             reader.feed(segment)
-        except X12ReadError as exc:
-            raise X12ReadError(f"segment {position} ({segment[0] if segment else '?'}): "
-                               f"{exc}") from None
-        except (MoneyError, ValueError, IndexError) as exc:
-            raise X12ReadError(f"segment {position} ({segment[0] if segment else '?'}): "
-                               f"{exc}") from None
-    return reader.finish()
+        return reader.finish()
+    except X12Error as exc:
+        raise X12ReadError(exc.reason, position=position, segment_id=tag) from None
+    except (MoneyError, ValueError, IndexError) as exc:
+        raise X12ReadError(str(exc), position=position, segment_id=tag) from None
 
 
-def segments_of(transaction: Any) -> tuple[Sequence[RawSegment], str]:
-    """Adapter from the tokenizer's transaction object to plain segments."""
-    segments = transaction.segments
-    component = transaction.component_separator
-    return segments, component
+def segments_of(transaction: SegmentSource) -> tuple[Sequence[RawSegment], str, int]:
+    """The segments, the component separator and the file position of the first segment."""
+    start = getattr(transaction, "start", 1)
+    return transaction.segments, transaction.component_separator, start if isinstance(
+        start, int) else 1
 
 
 def element_at(segment: RawSegment, index: int) -> str:
@@ -297,6 +307,14 @@ class _BillingDraft:
         )
 
 
+def _responsibility(code: str) -> PayerResponsibility:
+    try:
+        return PayerResponsibility(code)
+    except ValueError:
+        raise X12ReadError(f"payer sequence (SBR01) {code!r} is not P, S or T; Handbill reads "
+                           "primary, secondary and tertiary only") from None
+
+
 @dataclass
 class _SubscriberDraft:
     responsibility: str = ""
@@ -316,11 +334,7 @@ class _SubscriberDraft:
     def build(self) -> Subscriber:
         if self.built is not None:
             return self.built
-        try:
-            responsibility = PayerResponsibility(self.responsibility)
-        except ValueError:
-            raise X12ReadError(f"payer sequence (SBR01) {self.responsibility!r} is not P, S or "
-                               "T; Handbill reads primary, secondary and tertiary only") from None
+        responsibility = _responsibility(self.responsibility)
         self.built = Subscriber(
             name=self.name, member_id=self.member_id, birth_date=self.birth_date,
             sex=self.sex, address=self.address, responsibility=responsibility,
@@ -664,6 +678,7 @@ class _Reader:
             responsibility=el(s, 1), relationship=el(s, 2), group_number=el(s, 3),
             plan_name=el(s, 4), insurance_type=el(s, 5), filing=el(s, 9),
         )
+        _responsibility(draft.responsibility)  # reported here, at the SBR, if unreadable
         if self.claim is not None:
             self.line = None
             self.prior = _PriorDraft(subscriber=draft)
