@@ -96,7 +96,7 @@ class _Problems:
             return
         result = check_npi(value)
         if not result.valid:
-            self.add(f"{name} NPI: {result.reason}")
+            self.add(f"{name} NPI: {result.reason}" if name else f"NPI: {result.reason}")
 
     def person(self, person: PersonName, name: str, *, first_required: bool = True) -> None:
         self.text(person.last, f"{name} last name", 60, required="enter the last name")
@@ -161,7 +161,7 @@ def billing_provider_problems(billing: BillingProvider, subject: str = "") -> li
     """
     label = billing.display_name.strip() or billing.npi.strip() or "(unnamed)"
     p = _Problems(subject or f"billing provider {label}")
-    p.npi(billing.npi, "billing provider")
+    p.npi(billing.npi, "")
     if billing.person is None:
         p.text(billing.organization_name, "organisation name", 60,
                required="enter the practice's legal name")
@@ -195,10 +195,11 @@ def validate_claim(claim: OutClaim, billing: BillingProvider) -> list[str]:
     """
     label = billing.display_name.strip() or billing.npi.strip() or "(unnamed)"
     subject = f"claim {claim.claim_id or '(no claim ID)'}: billing provider {label}"
-    return billing_provider_problems(billing, subject) + _claim_problems(claim, billing)
+    return billing_provider_problems(billing, subject) + claim_problems(claim, billing)
 
 
-def _claim_problems(claim: OutClaim, billing: BillingProvider) -> list[str]:
+def claim_problems(claim: OutClaim, billing: BillingProvider) -> list[str]:
+    """The claim's own problems, without its billing provider's (see ``validate_claim``)."""
     p = _Problems(f"claim {claim.claim_id or '(no claim ID)'}")
     p.text(claim.claim_id, "claim ID (CLM01)", 38, clean=False,
            required="every claim needs our claim number")
@@ -516,7 +517,7 @@ def batch_problems(batch: Batch) -> list[str]:
         problems.extend(billing_provider_problems(
             group.billing, f"billing provider {label} (claims {_claim_list(group.claims)})"))
         for claim in group.claims:
-            problems.extend(_claim_problems(claim, group.billing))
+            problems.extend(claim_problems(claim, group.billing))
             claim_ids[claim.claim_id] = claim_ids.get(claim.claim_id, 0) + 1
             for line in claim.lines:
                 control = line.control_number.strip()
