@@ -75,7 +75,10 @@ def test_the_new_note_form_opens_for_a_therapist(clinic: Clinic) -> None:
     text = response.content.decode()
     assert 'name="svc-1-minutes"' in text and 'name="dx-0-code"' in text
     assert "Save and sign" in text
-    assert '<label for="id_svc-0-minutes" class="visually-hidden">Service 1 minutes</label>' in text
+    assert (
+        '<label for="id_svc-0-minutes"><span class="visually-hidden">Service 1 </span>Minutes'
+        in text
+    )
 
 
 def test_save_creates_the_note_with_its_services(clinic: Clinic) -> None:
@@ -104,7 +107,7 @@ def test_minutes_of_zero_or_less_are_refused_and_what_was_typed_kept(
     )
     assert response.status_code == 422
     form = response.context["forms"].services.forms[0]
-    assert "minutes must be 1 or more" in form.errors["minutes"][0]
+    assert "1 minute or more" in form.errors["minutes"][0]
     text = response.content.decode()
     assert f'name="svc-0-minutes" value="{minutes}"' in text
     assert 'id="id_svc-0-minutes_error"' in text
@@ -206,7 +209,7 @@ def test_the_preview_names_what_is_missing_and_still_counts_units(clinic: Clinic
     data = note_data(clinic, services=[("97124", "38", "", ""), ("97140", "0", "", "")])
     preview = clinic.client_for("therapist").post("/visits/preview/", data).context["preview"]
     assert preview.units is not None and preview.units.total_units == 3
-    assert any("minutes must be 1 or more" in p for p in preview.problems)
+    assert any("1 minute or more" in p for p in preview.problems)
     assert preview.lines == ()
 
 

@@ -8,8 +8,10 @@ stored choice is no longer theirs, it is their first practice by name.
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.functional import SimpleLazyObject
 
 from handbill.practice.models import Membership
@@ -53,7 +55,8 @@ def current_membership(request: HttpRequest) -> Membership | None:
 
 class CurrentPracticeMiddleware:
     """Sets ``request.practice``, ``request.membership``, ``request.can`` (the permission
-    names of the member's role) and ``request.memberships`` (lazy, for the switcher)."""
+    names of the member's role) and ``request.memberships`` (lazy, for the switcher), and
+    shows times in the practice's time zone."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -65,4 +68,11 @@ class CurrentPracticeMiddleware:
         request.can = permissions_of(found.role if found is not None else None)  # type: ignore[attr-defined]
         user = request.user
         request.memberships = SimpleLazyObject(lambda: memberships_of(user))  # type: ignore[attr-defined]
-        return self.get_response(request)
+        if found is None:
+            return self.get_response(request)
+        # Times on the pages read in the clinic's own zone, as its staff live them.
+        timezone.activate(ZoneInfo(found.practice.timezone))
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()

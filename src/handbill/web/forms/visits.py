@@ -109,11 +109,15 @@ class ServiceForm(forms.Form):
     )
     minutes = forms.IntegerField(
         required=False, max_value=480,
+        error_messages={
+            "invalid": "enter whole minutes, e.g. 38",
+            "max_value": "over 480 minutes is more than a working day; check the entry",
+        },
         widget=forms.NumberInput(attrs={"inputmode": "numeric", "min": "1", "max": "480"}),
     )
     technique = forms.CharField(required=False, max_length=200)
     body_region = forms.CharField(required=False, max_length=60)
-    start_time = forms.TimeField(required=False, widget=TimeInput())
+    start_time = forms.TimeField(required=False, widget=TimeInput(), label="Start time")
 
     def clean(self) -> dict[str, Any]:
         cleaned = super().clean() or {}
@@ -121,8 +125,7 @@ class ServiceForm(forms.Form):
         typed = any(cleaned.get(name) for name in ("technique", "body_region", "start_time"))
         if minutes is not None and minutes <= 0:
             self.add_error(
-                "minutes", f"minutes must be 1 or more, not {minutes}: record the minutes of "
-                "direct treatment, or remove the row"
+                "minutes", f"enter 1 minute or more, not {minutes} (or remove the row)"
             )
         if code and minutes is None and "minutes" not in self.errors:
             self.add_error("minutes", "enter the minutes of direct treatment")
@@ -237,10 +240,6 @@ class VisitNoteForms:
             self.diagnoses = DiagnosisFormSet(data, prefix=DX_PREFIX)
             self.services = ServiceFormSet(data, prefix=SERVICE_PREFIX)
         self._dx_checked = False
-        # The rows show column headings; each input still gets its own full label.
-        for number, form in enumerate(self.services.forms, start=1):
-            for name, field in form.fields.items():
-                field.label = f"Service {number} {name.replace('_', ' ')}"
 
     @staticmethod
     def _initial(

@@ -21,6 +21,7 @@ from handbill.core.money import Cents
 from handbill.ledger.balances import claim_balance
 from handbill.practice.access import scoped
 from handbill.practice.models import Practice
+from handbill.web.forms.visits import DiagnosisShown, describe
 
 
 @dataclass(frozen=True)
@@ -105,7 +106,7 @@ class ClaimPage:
     events: list[ClaimEvent]
     open_blocking: int
     balance: Cents
-    diagnosis_letters: list[tuple[str, str]]
+    diagnoses: list[tuple[str, DiagnosisShown]]  # (letter, code with its title)
 
 
 LETTERS = "ABCDEFGHIJKL"
@@ -124,5 +125,8 @@ def claim_page(claim: Claim) -> ClaimPage:
         events=list(claim.events.select_related("by")),
         open_blocking=len(unresolved_blocking(claim)),
         balance=claim_balance(claim.practice, claim.number),
-        diagnosis_letters=list(zip(LETTERS, claim.diagnoses, strict=False)),
+        diagnoses=[
+            (letter, describe(code, claim.date_of_service))
+            for letter, code in zip(LETTERS, claim.diagnoses, strict=False)
+        ],
     )
