@@ -24,6 +24,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.submit",
     "handbill.cli.edits",
     "handbill.cli.demo",
+    "handbill.cli.x12",
 ]
 
 
