@@ -39,6 +39,10 @@ def test_write_sign_and_bill_a_note(page: Any, live_server: Any) -> None:
 
     # The therapist signs in and finds her patient.
     sign_in(page, base, clinic.users["therapist"].username, PASSWORD)
+    # The first Tab reaches the skip link, and it shows (keyboard users start here).
+    page.keyboard.press("Tab")
+    check(page.locator(".skip-link")).to_be_focused()
+    check(page.locator(".skip-link")).to_be_in_viewport()
     page.get_by_role("link", name="Patients").click()
     field(page, "Name, account number or date of birth").fill("fairw")
     check(page.locator("#results")).to_contain_text("Fairweather, Jordan")

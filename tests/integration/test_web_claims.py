@@ -137,6 +137,8 @@ def test_the_list_filters_by_status_payer_provider_dates_and_finding(clinic: Cli
     assert shown(date_from="2026-10-02", date_to="2026-10-03") == {
         claims[1].number, claims[2].number}
     assert shown(rule="note.medical_necessity") == {blocked.number}
+    # A builder flag is not in the scrubber's registry; a link to it still filters.
+    assert shown(rule="build.zero_units") == set()
     assert shown(q=theirs.number) == {theirs.number}
     assert shown(q=patient.account_number) == {theirs.number}
     # Dates the wrong way round are named and not applied.

@@ -18,6 +18,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from handbill.claims.actions import unresolved_blocking
 from handbill.claims.models import Claim, ClaimEvent, ClaimFinding, FindingOverride
 from handbill.core.money import Cents
+from handbill.core.scrub import rule_ids
 from handbill.ledger.balances import claim_balance
 from handbill.practice.access import scoped
 from handbill.practice.models import Practice
@@ -77,15 +78,14 @@ def blocking_counts(claims: list[Claim]) -> dict[int, int]:
     return dict(Counter(rows))
 
 
-def finding_rules(practice: Practice) -> list[str]:
-    """The rules that have findings in this practice, for the filter's choices."""
-    return sorted(
-        set(
-            ClaimFinding.objects.filter(claim__practice=practice)
-            .values_list("rule", flat=True)
-            .distinct()
-        )
-    )
+def finding_rules(requested: str = "") -> list[str]:
+    """The rule ids to filter by: the scrubber's registry (no query: reading the distinct
+    rules of a large practice's findings costs more than the page itself), plus a rule asked
+    for by a link (the builder's own flags, ``build.*``, are not in the registry)."""
+    rules = set(rule_ids())
+    if requested:
+        rules.add(requested)
+    return sorted(rules)
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,8 @@ _CLAIM_PAGE = Claim.objects.select_related(
 def claim_list(request: HttpRequest) -> HttpResponse:
     practice = current_practice(request)
     form = ClaimFilterForm(
-        request.GET or None, practice=practice, rules=finding_rules(practice)
+        request.GET or None, practice=practice,
+        rules=finding_rules(request.GET.get("rule", "")[:40]),
     )
     if form.is_bound:
         form.is_valid()
