@@ -22,9 +22,11 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.units",
     "handbill.cli.claims",
     "handbill.cli.submit",
+    "handbill.cli.remit",
     "handbill.cli.edits",
     "handbill.cli.demo",
     "handbill.cli.x12",
+    "handbill.cli.sandbox",
 ]
 
 
