@@ -22,7 +22,6 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.units",
     "handbill.cli.claims",
     "handbill.cli.submit",
-    "handbill.cli.remit",
     "handbill.cli.edits",
     "handbill.cli.demo",
     "handbill.cli.x12",
