@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from enum import StrEnum
 
+from handbill.core.eligibility import EligibilitySummary
 from handbill.core.money import Cents
 from handbill.core.policy import PayerPolicy
 
@@ -192,6 +193,8 @@ class Claim:
     authorizations: tuple[Authorization, ...] = ()
     history: History = field(default_factory=History)
     frequency: str = "1"
+    # The latest answered eligibility check of the claim's coverage (None: never checked).
+    eligibility: EligibilitySummary | None = None
 
     @property
     def total_charge(self) -> Cents:
