@@ -227,13 +227,12 @@ class _Draft:
         self.ak2 = ak2
         self.status = ""
         self.codes: tuple[str, ...] = ()
-        self.segments: list[tuple[RawSegment, list[ElementError]]] = []
+        self.segments: list[tuple[RawSegment, int, list[ElementError]]] = []
 
     def build(self) -> TransactionAck:
-        errors = tuple(
-            SegmentError(_el(ik3, 1), _optional_int(_el(ik3, 2), "IK302 position") or 0,
-                         _el(ik3, 3), _el(ik3, 4), tuple(elements))
-            for ik3, elements in self.segments)
+        errors = tuple(SegmentError(_el(ik3, 1), position, _el(ik3, 3), _el(ik3, 4),
+                                    tuple(elements))
+                       for ik3, position, elements in self.segments)
         return TransactionAck(_el(self.ak2, 1), _el(self.ak2, 2), _el(self.ak2, 3),
                               self.status, self.codes, errors)
 
@@ -246,6 +245,7 @@ def read_999(transaction: Transaction) -> Acknowledgment999:
     component = transaction.delimiters.component
     ak1: RawSegment | None = None
     ak9: RawSegment | None = None
+    ak9_position = transaction.start
     done: list[TransactionAck] = []
     draft: _Draft | None = None
     problems: list[str] = []
@@ -262,14 +262,15 @@ def read_999(transaction: Transaction) -> Acknowledgment999:
             elif tag == "IK3":
                 if draft is None:
                     raise ValueError("IK3 outside an AK2 … IK5 loop")
-                draft.segments.append((raw, []))
+                position = _optional_int(_el(raw, 2), "IK302 position") or 0
+                draft.segments.append((raw, position, []))
             elif tag == "IK4":
                 if draft is None or not draft.segments:
                     raise ValueError("IK4 without the IK3 of its segment")
                 where = _el(raw, 1).split(component)
                 if not where[0].isdigit():
                     raise ValueError(f"IK401 {_el(raw, 1)!r} is not an element position")
-                draft.segments[-1][1].append(ElementError(
+                draft.segments[-1][2].append(ElementError(
                     int(where[0]),
                     _optional_int(where[1] if len(where) > 1 else "", "IK401-2 component"),
                     _optional_int(where[2] if len(where) > 2 else "", "IK401-3 repetition"),
@@ -282,7 +283,7 @@ def read_999(transaction: Transaction) -> Acknowledgment999:
                 done.append(draft.build())
                 draft = None
             elif tag == "AK9":
-                ak9 = raw
+                ak9, ak9_position = raw, transaction.position_of(index)
         except ValueError as exc:
             raise X12Error(str(exc), position=transaction.position_of(index),
                            segment_id=tag) from None
@@ -297,7 +298,7 @@ def read_999(transaction: Transaction) -> Acknowledgment999:
     try:
         counts = [_count(ak9, n, f"AK90{n}") if _el(ak9, n) else 0 for n in (2, 3, 4)]
     except ValueError as exc:
-        raise X12Error(str(exc), position=transaction.start, segment_id="AK9") from None
+        raise X12Error(str(exc), position=ak9_position, segment_id="AK9") from None
     return Acknowledgment999(
         transaction.control_number, _el(ak1, 1), _el(ak1, 2), _el(ak1, 3), tuple(done),
         _el(ak9, 1), counts[0], counts[1], counts[2], tuple(c for c in ak9[5:10] if c),
