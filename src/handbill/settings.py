@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "handbill.visits",
     "handbill.claims",
     "handbill.submissions",
+    "handbill.remittance",
     "handbill.web",
 ]
 

@@ -22,6 +22,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.units",
     "handbill.cli.claims",
     "handbill.cli.submit",
+    "handbill.cli.remit",
     "handbill.cli.edits",
     "handbill.cli.demo",
     "handbill.cli.x12",
