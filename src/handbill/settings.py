@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "handbill.submissions",
     "handbill.remittance",
     "handbill.web",
+    "handbill.eligibility",
 ]
 
 MIDDLEWARE = [

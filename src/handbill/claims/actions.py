@@ -272,7 +272,16 @@ def claim_snapshot(claim: Claim) -> cd.Claim:
         ),
         history=snapshot.history_of(visit, claim.coverage, excluding_claim_id=claim.pk),
         frequency=claim.frequency,
+        # Eligibility (issue 8): the latest answered 271 of this coverage, for the scrubber.
+        eligibility=_eligibility_of(claim.coverage),
     )
+
+
+def _eligibility_of(coverage: Coverage | None) -> cd.EligibilitySummary | None:
+    # Imported here: the eligibility app builds on submissions, which imports this module.
+    from handbill.eligibility.display import latest_summary
+
+    return latest_summary(coverage)
 
 
 def _finding_to_json(finding: cd.Finding) -> dict[str, object]:

@@ -27,6 +27,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.demo",
     "handbill.cli.x12",
     "handbill.cli.sandbox",
+    "handbill.cli.eligibility",
 ]
 
 

@@ -73,6 +73,8 @@ class PlanTerms:
     coinsurance: Decimal | None = None  # a fraction
     deductible: Cents | None = None  # calendar year, individual
     out_of_pocket: Cents | None = None  # calendar year, individual
+    # What is left of the deductible, when the caller knows it; else counted from the visits.
+    deductible_left: Cents | None = None
 
 
 PLAN_TERMS: Mapping[str, PlanTerms] = {
@@ -97,12 +99,13 @@ def case_for(member_id: str) -> SandboxCase:
 
 
 def answer(request: EligibilityRequest, *, policy: PayerPolicy | None, payer_type: str,
-           visits_used: int = 0) -> EligibilityAnswer:
+           visits_used: int = 0, terms: PlanTerms | None = None) -> EligibilityAnswer:
     """The sandbox payer's answer to ``request``.
 
     ``policy`` is the payer's profile in force on the date asked about (None: the payer has
     no profile, and the sandbox confirms the plan only); ``visits_used`` is how many visits the
-    payer has already paid this calendar year (the practice's own claims, before the date).
+    payer has already paid this calendar year (the practice's own claims, before the date);
+    ``terms`` replaces the payer type's :data:`PLAN_TERMS` (the member's own cost share).
     """
     case = case_for(request.subscriber.member_id)
     base = EligibilityAnswer(
@@ -117,7 +120,7 @@ def answer(request: EligibilityRequest, *, policy: PayerPolicy | None, payer_typ
     )
     if case is SandboxCase.WRONG_MEMBER_ID:
         return replace(base, rejections=(Rejection("72", "C", "subscriber"),))
-    terms = PLAN_TERMS.get(payer_type, PLAN_TERMS["other"])
+    terms = terms or PLAN_TERMS.get(payer_type, PLAN_TERMS["other"])
     plan = (policy.name if policy is not None else request.payer_name).upper()[:50]
     day = request.service_date
     if case is SandboxCase.INACTIVE:
@@ -159,6 +162,8 @@ def _plan_amounts(terms: PlanTerms, visits_used: int) -> list[Benefit]:
     met = Cents(0)
     if terms.deductible is not None:
         met = min(DEDUCTIBLE_PER_VISIT * max(visits_used, 0), terms.deductible)
+        if terms.deductible_left is not None:
+            met = terms.deductible - min(terms.deductible_left, terms.deductible)
         found.append(Benefit(codes.DEDUCTIBLE, "IND", (codes.HEALTH_PLAN,), period="23",
                              amount=terms.deductible, in_network="Y"))
         found.append(Benefit(codes.DEDUCTIBLE, "IND", (codes.HEALTH_PLAN,), period="29",
