@@ -149,19 +149,6 @@ ServiceFormSet = forms.formset_factory(
 )
 
 
-@dataclass(frozen=True)
-class DiagnosisShown:
-    """A diagnosis code with its title, for the read-only note and the form's hints."""
-
-    code: str
-    description: str
-
-
-def describe(code: str, on: date | None = None) -> DiagnosisShown:
-    found = icd10.lookup(code, date_of_service=on)
-    return DiagnosisShown(found.code, found.description or found.reason or "")
-
-
 def _rows(data: QueryDict, prefix: str, fields: tuple[str, ...]) -> list[dict[str, str]]:
     try:
         count = int(data.get(f"{prefix}-TOTAL_FORMS", "0"))

@@ -22,7 +22,7 @@ from handbill.core.scrub import rule_ids
 from handbill.ledger.balances import claim_balance
 from handbill.practice.access import scoped
 from handbill.practice.models import Practice
-from handbill.web.forms.visits import DiagnosisShown, describe
+from handbill.web.queries.visits import DiagnosisShown, describe
 
 
 @dataclass(frozen=True)

@@ -3,16 +3,30 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from django.db.models import QuerySet
 
 from handbill.claims.actions import billing_coverage
 from handbill.claims.models import Claim, Status
+from handbill.core.codes import icd10
 from handbill.patients.models import Coverage
 from handbill.practice.access import scoped
 from handbill.practice.models import Practice
 from handbill.visits.models import Addendum, ServiceEntry, Visit
-from handbill.web.forms.visits import DiagnosisShown, describe
+
+
+@dataclass(frozen=True)
+class DiagnosisShown:
+    """A diagnosis code with its title, for the read-only note and the form's hints."""
+
+    code: str
+    description: str
+
+
+def describe(code: str, on: date | None = None) -> DiagnosisShown:
+    found = icd10.lookup(code, date_of_service=on)
+    return DiagnosisShown(found.code, found.description or found.reason or "")
 
 
 def find_visits(
