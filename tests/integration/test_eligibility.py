@@ -28,6 +28,7 @@ from handbill.eligibility.actions import (
 from handbill.eligibility.display import (
     eligibility_context,
     latest_summary,
+    needing_attention,
     summary_of,
 )
 from handbill.eligibility.models import EligibilityCheck
@@ -320,6 +321,9 @@ def test_inactive_coverage_becomes_a_blocking_finding(clinic: dict[str, Any]) ->
     claim = _claim_for(clinic, coverage, date(2026, 11, 2))
     assert _eligibility_findings(claim) == []
     check_eligibility(coverage=coverage, on=ON, by=None, at=FIXED_NOW)
+    # The open claim was scrubbed again as the answer came in.
+    assert list(claim.findings.filter(rule__startswith="eligibility.")
+                .values_list("rule", "severity")) == [("eligibility.inactive", "blocking")]
     assert _eligibility_findings(claim) == [("eligibility.inactive", "blocking")]
     message = claim.findings.get(rule="eligibility.inactive").message
     assert "ended on 2026-10-31" in message and "2026-11-02" in message
@@ -392,6 +396,9 @@ def test_patient_page_panel_shows_the_latest_answer_in_plain_words(
     html = render_to_string("web/patients/_eligibility.html", {"eligibility": context})
     assert "1 of 20 visits left this calendar year" in html
     assert "Only 1 visit left" in html and "answered by the payer sandbox" in html
+    check_eligibility(coverage=_coverage(clinic, "EVH500000019"), on=ON, by=None, at=FIXED_NOW)
+    [queued] = needing_attention(clinic["practice"])
+    assert queued["patient"] == patient and queued["alerts"] == row["alerts"]
 
 
 @pytest.mark.django_db
@@ -453,7 +460,7 @@ def test_cli_check_batch_show_and_answers(clinic: dict[str, Any],
 
     assert main(["eligibility", "answers"]) == 0
     assert json.loads(capsys.readouterr().out) == {"answered": [], "problems": [],
-                                                   "unmatched": []}
+                                                   "unmatched": [], "claims_rescrubbed": []}
 
 
 @pytest.mark.django_db

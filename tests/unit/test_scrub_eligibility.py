@@ -107,6 +107,10 @@ def test_plan_without_massage_benefit_blocks():
     found = only(run("eligibility.not_covered", checked(therapy=therapy(covered=False))),
                  "eligibility.not_covered", Severity.BLOCKING)
     assert "physical medicine is not covered" in found.message
+    noted = checked(therapy=therapy(covered=False),
+                    messages=("NOT COVERED WHEN PROVIDED BY THIS PROVIDER TYPE (225700000X)",))
+    assert run("eligibility.not_covered", noted)[0].message.endswith(
+        "Payer's note: Not covered when provided by this provider type (225700000X).")
     assert "CARC 96" in found.fix
 
 

@@ -140,6 +140,7 @@ def _answers_json(report: Any) -> dict[str, Any]:
         "answered": [_brief(c) for c in report.answered],
         "problems": report.problems,
         "unmatched": report.unmatched,
+        "claims_rescrubbed": report.rescrubbed,
     }
 
 

@@ -420,7 +420,7 @@ def describe(summary: EligibilitySummary) -> str:
     elif summary.deductible is not None:
         sentences.append(f"Deductible: {dollars(summary.deductible)}.")
     if summary.messages:
-        notes = "; ".join(_sentence_case(m).rstrip(".") for m in summary.messages)
+        notes = "; ".join(sentence_case(m).rstrip(".") for m in summary.messages)
         label = "Payer's note" if len(summary.messages) == 1 else "Payer's notes"
         sentences.append(f"{label}: {_capital(notes)}")
     return " ".join(s if s.endswith((".", "!", "?")) else s + "." for s in sentences)
@@ -436,7 +436,7 @@ def _capital(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-def _sentence_case(text: str) -> str:
+def sentence_case(text: str) -> str:
     """Payers shout (all capitals); codes such as 97124 or 225700000X keep their case."""
     words = [w if any(ch.isdigit() for ch in w) else w.lower() for w in text.split()]
     return " ".join(words)

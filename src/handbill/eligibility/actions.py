@@ -77,6 +77,8 @@ class AnswerReport:
     problems: list[str] = field(default_factory=list)
     # Answers in readable files that match no check of this practice.
     unmatched: list[str] = field(default_factory=list)
+    # Open claims (draft or ready) of the answered coverages, scrubbed again with the answer.
+    rescrubbed: list[str] = field(default_factory=list)
 
 
 @dataclass
@@ -386,7 +388,24 @@ def _read(practice: Practice, house: Clearinghouse, transport: Transport, *,
             )
             continue
         _apply(practice, name, text, digest, response, stored, report, by=by, at=at)
+    _rescrub({c.coverage_id for c in report.answered}, report, by=by, at=at)
     return report
+
+
+def _rescrub(coverage_ids: set[int], report: AnswerReport, *, by: AbstractBaseUser | None,
+             at: datetime) -> None:
+    """Open claims of these coverages get the payer's answer among their findings now."""
+    from handbill.claims.actions import scrub_claim
+    from handbill.claims.models import Claim, Status
+
+    if not coverage_ids:
+        return
+    open_claims = (Claim.objects.filter(coverage_id__in=coverage_ids,
+                                        status__in=[Status.DRAFT, Status.READY])
+                   .select_related("practice").order_by("number"))
+    for claim in open_claims:
+        scrub_claim(claim=claim, by=by, at=at)
+        report.rescrubbed.append(claim.number)
 
 
 @transaction.atomic

@@ -9,6 +9,7 @@ from handbill.core.eligibility import EligibilitySummary, describe, summarize
 from handbill.core.eligibility_values import EligibilityAnswer, EligibilityValueError
 from handbill.eligibility.models import ANSWERED, CheckStatus, EligibilityCheck
 from handbill.patients.models import Coverage, Patient
+from handbill.practice.models import Practice
 
 
 def latest_answered(coverage: Coverage) -> EligibilityCheck | None:
@@ -96,3 +97,24 @@ def check_json(check: EligibilityCheck) -> dict[str, Any]:
         "alerts": summary.alerts() if summary else [],
         "answer": summary.as_dict() if summary else None,
     }
+
+
+def needing_attention(practice: Practice) -> list[dict[str, Any]]:
+    """For the work queue: each coverage whose latest answer asks for something before the
+    visit (inactive, not covered, few or no visits left, an authorization, a rejection)."""
+    latest: dict[int, EligibilityCheck] = {}
+    answered = (EligibilityCheck.objects.filter(practice=practice,
+                                                status__in=[s.value for s in ANSWERED])
+                .select_related("patient", "coverage__payer", "practice")
+                .order_by("coverage_id", "-answered_at", "-pk"))
+    for check in answered:
+        latest.setdefault(check.coverage_id, check)
+    rows = []
+    for check in latest.values():
+        summary = summary_of(check)
+        alerts = summary.alerts() if summary else []
+        if alerts:
+            rows.append({"check": check, "patient": check.patient, "coverage": check.coverage,
+                         "alerts": alerts, "words": describe(summary) if summary else ""})
+    rows.sort(key=lambda row: (row["patient"].last_name, row["patient"].first_name))
+    return rows

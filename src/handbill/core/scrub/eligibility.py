@@ -13,7 +13,12 @@ from datetime import date
 
 from handbill.core.claimdata import AuthorizationKind, Claim, Finding, Severity
 from handbill.core.codes import eligibility as codes
-from handbill.core.eligibility import FEW_VISITS_LEFT, CoverageStatus, EligibilitySummary
+from handbill.core.eligibility import (
+    FEW_VISITS_LEFT,
+    CoverageStatus,
+    EligibilitySummary,
+    sentence_case,
+)
 from handbill.core.scrub._common import billed_codes, plural
 
 
@@ -21,10 +26,18 @@ def _summary(claim: Claim) -> EligibilitySummary | None:
     return claim.eligibility if claim.coverage is not None else None
 
 
-def _source(summary: EligibilitySummary) -> str:
-    payer = summary.payer_name or "The payer"
+def _source(claim: Claim, summary: EligibilitySummary) -> str:
+    # The payer as the practice names it (the 271 spells it in capitals).
+    payer = claim.coverage.payer_name if claim.coverage is not None else summary.payer_name
     return (f"{payer} (eligibility check of {summary.checked_on.isoformat()} for "
             f"{summary.service_date.isoformat()})")
+
+
+def _notes(summary: EligibilitySummary) -> str:
+    if not summary.messages:
+        return ""
+    notes = "; ".join(sentence_case(m).rstrip(".") for m in summary.messages)
+    return f" Payer's note: {notes[:1].upper()}{notes[1:]}."
 
 
 def _same_plan_year(claim: Claim, summary: EligibilitySummary) -> bool:
@@ -52,7 +65,7 @@ def eligibility_inactive(claim: Claim, as_of: date) -> list[Finding]:
         Finding(
             rule="eligibility.inactive",
             severity=Severity.BLOCKING,
-            message=f"{_source(summary)} says the coverage {when}; the date of service is "
+            message=f"{_source(claim, summary)} says the coverage {when}; the date of service is "
             f"{day.isoformat()}.",
             fix="Ask the patient for their current insurance and bill that plan, or bill the "
             "patient; check eligibility again if the plan was renewed.",
@@ -73,7 +86,7 @@ def eligibility_rejected(claim: Claim, as_of: date) -> list[Finding]:
         Finding(
             rule="eligibility.rejected",
             severity=severity,
-            message=f"{_source(summary)} rejected the eligibility check: {words}.",
+            message=f"{_source(claim, summary)} rejected the eligibility check: {words}.",
             fix=fixes,
         )
     ]
@@ -91,8 +104,8 @@ def eligibility_not_covered(claim: Claim, as_of: date) -> list[Finding]:
         Finding(
             rule="eligibility.not_covered",
             severity=Severity.BLOCKING,
-            message=f"{_source(summary)} says {therapy.label.lower()} is not covered under "
-            "this plan.",
+            message=f"{_source(claim, summary)} says {therapy.label.lower()} is not covered under "
+            f"this plan.{_notes(summary)}",
             fix="The payer will deny it as non-covered (CARC 96 or 204). Bill the patient if "
             "they agreed in writing to pay, or ask the payer how massage is covered.",
         )
@@ -116,7 +129,7 @@ def eligibility_visits(claim: Claim, as_of: date) -> list[Finding]:
             Finding(
                 rule="eligibility.visits",
                 severity=Severity.BLOCKING,
-                message=f"{_source(summary)} reported no {therapy.label.lower()} visits "
+                message=f"{_source(claim, summary)} reported no {therapy.label.lower()} visits "
                 f"left{limit} this year.",
                 fix="The payer will deny it (CARC 119, benefit maximum). Bill the patient if "
                 "they agreed in writing to pay for visits over the limit.",
@@ -127,7 +140,7 @@ def eligibility_visits(claim: Claim, as_of: date) -> list[Finding]:
             Finding(
                 rule="eligibility.visits",
                 severity=Severity.WARNING,
-                message=f"{_source(summary)} reported {plural(left, 'visit')} left{limit} "
+                message=f"{_source(claim, summary)} reported {plural(left, 'visit')} left{limit} "
                 "this year.",
                 fix="Tell the patient before the cap is reached and agree how later visits "
                 "will be paid.",
@@ -171,7 +184,7 @@ def eligibility_authorization(claim: Claim, as_of: date) -> list[Finding]:
             Finding(
                 rule="eligibility.authorization",
                 severity=Severity.BLOCKING,
-                message=f"{_source(summary)} requires an authorization{when} for "
+                message=f"{_source(claim, summary)} requires an authorization{when} for "
                 f"{therapy.label.lower()}; this is visit {claim.history.visits_this_year + 1} "
                 "this year and none is on file.",
                 fix="Request the authorization from the payer and record it (number, dates, "
@@ -185,7 +198,7 @@ def eligibility_authorization(claim: Claim, as_of: date) -> list[Finding]:
                 Finding(
                     rule="eligibility.authorization",
                     severity=Severity.BLOCKING,
-                    message=f"{_source(summary)} requires an authorization for {code}; none "
+                    message=f"{_source(claim, summary)} requires an authorization for {code}; none "
                     "on file covers it.",
                     fix=f"Request an authorization for {code}, or leave it off the claim.",
                     code=code,
