@@ -270,3 +270,11 @@ def test_an_invalid_segment_id_inside_a_set() -> None:
 def test_a_path_that_cannot_be_opened(tmp_path: Path) -> None:
     with pytest.raises(X12Error, match="cannot open"):
         list(iter_transactions(tmp_path / "missing.835"))
+
+
+def test_a_file_that_never_uses_its_terminator_stops_early() -> None:
+    text = worked_example()
+    isa, rest = text[:106], text[106:]
+    endless = isa + rest.replace("~", "\n") * 20_000  # ~20 MB with no '~' after the ISA
+    with pytest.raises(X12Error, match="no segment terminator '~' in"):
+        list(X12Reader(endless, strict=False))

@@ -27,6 +27,7 @@ from typing import IO, Any
 
 ISA_LENGTH = 106  # the ISA including its terminator (reference §5.1)
 CHUNK_SIZE = 1 << 20
+MAX_SEGMENT = 1 << 20  # far beyond any real segment; longer means a wrong terminator
 _ENVELOPE_IDS = frozenset(("ISA", "IEA", "GS", "GE", "ST", "SE"))
 
 # A raw segment: the segment id, then its elements as text (composites still joined). A tuple,
@@ -422,6 +423,14 @@ class X12Reader:
                 buffer += chunk
                 pieces = buffer.split(terminator)
                 buffer = pieces.pop()
+                if len(buffer) > MAX_SEGMENT:
+                    # Without this, a file whose terminator is not the declared one would be
+                    # re-split on every chunk: quadratic time on a large file.
+                    raise X12Error(
+                        f"no segment terminator {terminator!r} in {len(buffer):,} characters "
+                        f"after segment {position + len(pieces)}: the ISA declares "
+                        f"{terminator!r} (its 106th character) but the file does not use it",
+                        position=position + len(pieces) + 1)
                 if not pieces:
                     continue
             for piece in pieces:
