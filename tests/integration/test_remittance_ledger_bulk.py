@@ -55,13 +55,17 @@ def test_post_many_writes_what_post_would_with_its_audit_rows() -> None:
                      entries=[_entry(cash, ar, 5000, "k1"),
                               _entry(cash, ar, 700, "k2", claim="HB2"),
                               _entry(cash, ar, 900, None, claim="HB3")])
-    assert [t.idempotency_key for t in many] == ["k1", "k2", None]
-    assert _rows(many[0]) == _rows(one)
-    assert all(t.pk and t.practice_id == practice.pk for t in many)
+    txns = [LedgerTransaction.objects.get(pk=pk) for pk in many]
+    assert [t.idempotency_key for t in txns] == ["k1", "k2", None]
+    assert _rows(txns[0]) == _rows(one)
+    assert [(t.memo, t.source_type, t.source_id, t.effective_date, t.occurred_at, t.kind)
+            for t in txns[:1]] == [(one.memo, "test", "HB1", DAY, FIXED_NOW, one.kind)]
+    assert all(t.practice_id == practice.pk for t in txns)
     single = AuditEvent.objects.get(object_id=str(one.pk), action="ledger.post")
-    bulk = AuditEvent.objects.get(object_id=str(many[0].pk), action="ledger.post")
+    bulk = AuditEvent.objects.get(object_id=str(many[0]), action="ledger.post")
     assert bulk.detail == {**single.detail, "idempotency_key": "k1"}
     assert bulk.object_type == single.object_type == "ledger.ledgertransaction"
+    assert bulk.occurred_at == single.occurred_at
     assert trial_balance(practice).is_balanced
 
 
@@ -95,7 +99,7 @@ def test_post_many_replays_keys_it_has_seen_and_refuses_changed_content() -> Non
     again = post_many(practice=practice, at=FIXED_NOW, by=None,
                       entries=[_entry(cash, ar, 100, "a"), _entry(cash, ar, 200, "b"),
                                _entry(cash, ar, 300, "c")])
-    assert [t.pk for t in again[:2]] == [t.pk for t in first]
+    assert again[:2] == first
     assert LedgerTransaction.objects.count() == count + 1
     with pytest.raises(LedgerError, match="different content"):
         post_many(practice=practice, at=FIXED_NOW, by=None,
@@ -111,4 +115,50 @@ def test_bulk_legs_pass_the_postgresql_balance_check_at_commit() -> None:
     entries = [_entry(cash, ar, 100 + n, f"k{n}", claim=f"HB{n}") for n in range(2500)]
     post_many(practice=practice, at=FIXED_NOW, by=None, entries=entries)  # commits here
     assert Leg.objects.filter(practice=practice).count() == 5000
+    assert trial_balance(practice).is_balanced
+
+
+@pytest.mark.django_db(transaction=True)
+def test_postgresql_checks_every_transaction_a_statement_touched() -> None:
+    """The set-based commit checks (ledger migration 0003) catch what the per-row ones did."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the deferred balance checks exist only on PostgreSQL")
+    from django.db import IntegrityError, transaction
+
+    practice, cash, ar = _setup()
+    good = post_many(practice=practice, at=FIXED_NOW, by=None,
+                     entries=[_entry(cash, ar, 100, f"ok{n}", claim=f"HB{n}") for n in range(3)])
+    one_leg = ("INSERT INTO ledger_leg (transaction_id, practice_id, account_id, debit_cents, "
+               "credit_cents, claim_ref, line_ref, patient_ref) VALUES "
+               "(%s, %s, %s, %s, %s, '', '', '')")
+    # A leg appended later to a committed, balanced transaction unbalances it: refused.
+    with pytest.raises(IntegrityError, match=f"ledger transaction {good[1]} does not balance"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(one_leg, [good[1], practice.pk, cash.pk, 5, 0])
+    # One bad transaction among many written in one statement: refused, and named.
+    with pytest.raises(IntegrityError, match="does not balance"):
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO ledger_ledgertransaction (practice_id, kind, memo, occurred_at, "
+                "effective_date, source_type, source_id) SELECT %s, 'charge', '', %s, %s, '', '' "
+                "FROM generate_series(1, 50) RETURNING id", [practice.pk, FIXED_NOW, DAY])
+            ids = [row[0] for row in cursor.fetchall()]
+            values = []
+            for n, txn in enumerate(ids):
+                values += [(txn, practice.pk, cash.pk, 100, 0), (txn, practice.pk, ar.pk, 0,
+                                                                 100 if n != 37 else 99)]
+            cursor.executemany(one_leg, values)
+    # A savepoint rolled back takes its pending checks with it; the rest commits.
+    with transaction.atomic():
+        try:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(one_leg, [good[0], practice.pk, cash.pk, 5, 0])
+                raise RuntimeError("changed my mind")
+        except RuntimeError:
+            pass
+        post_many(practice=practice, at=FIXED_NOW, by=None, entries=[_entry(cash, ar, 7, "x")])
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM ledger_pending_check")
+        assert cursor.fetchone()[0] == 0
+    assert LedgerTransaction.objects.count() == 4
     assert trial_balance(practice).is_balanced

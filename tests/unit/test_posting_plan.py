@@ -80,7 +80,7 @@ def clp(claim_id: str, *lines: RemitLine, status: str = "1",
     pr = sum(a.amount.value for a in adjustments if a.group == "PR") + sum(
         a.amount.value for line in lines for a in line.adjustments if a.group == "PR")
     return RemitClaim(
-        id=claim_id, status=status,
+        claim_id=claim_id, status=status,
         charge=Cents(charge if charge is not None else sum(x.charge.value for x in lines)),
         paid=Cents(claim_paid), patient_responsibility=Cents(pr),
         payer_claim_number="PCN1", adjustments=adjustments, lines=lines)
@@ -98,8 +98,8 @@ def plan_of(r: Remit, *claims: OurClaim, era_payer: int | None = PAYER) -> Posti
     return build_plan(r, claims, era_payer_key=era_payer, default_date=PAID_ON)
 
 
-def legs(entry: PlannedEntry) -> set[tuple[str, str, int, str]]:
-    return {(leg.account, leg.side, leg.amount.value, leg.line_ref) for leg in entry.legs}
+def legs(entry: PlannedEntry) -> set[tuple[str, str, int]]:
+    return {(leg.account, leg.side, leg.amount.value) for leg in entry.legs}
 
 
 def kinds(plan: PostingPlan) -> dict[str, PlannedEntry]:
@@ -173,15 +173,15 @@ def test_a_foreign_control_number_falls_back_and_is_flagged() -> None:
     assert not plan.clean
 
 
-def test_a_line_that_matches_nothing_posts_to_the_claim_and_is_listed() -> None:
+def test_a_line_that_matches_nothing_is_listed_and_its_money_stays_on_the_claim() -> None:
     lines = (svc("97124", 12000, 12000, units=2, control="HB0000001-1"),
              svc("97530", 5000, 5000))
     plan = plan_of(remit(clp("HB0000001", *lines)), our_claim())
     assert plan.claims[0].lines[1].matched_by is MatchedBy.UNMATCHED
     assert [u.line for u in plan.unmatched] == ["97530-GP x1"]
-    payment = kinds(plan)["insurance_payment"]
-    assert (AR_INSURANCE, CREDIT, 5000, "") in legs(payment)
-    assert (AR_INSURANCE, CREDIT, 12000, "HB0000001-1") in legs(payment)
+    assert "posted to the claim" in plan.unmatched[0].reason
+    assert legs(kinds(plan)["insurance_payment"]) == {(CASH, DEBIT, 17000),
+                                                      (AR_INSURANCE, CREDIT, 17000)}
 
 
 def test_an_unknown_claim_goes_to_unapplied_credits_with_the_reason() -> None:
@@ -191,7 +191,7 @@ def test_an_unknown_claim_goes_to_unapplied_credits_with_the_reason() -> None:
     assert claim.outcome is Outcome.UNMATCHED and claim.claim_key is None
     assert "no claim 'NOPE1'" in plan.unmatched[0].reason
     (entry,) = claim.entries
-    assert legs(entry) == {(CASH, DEBIT, 5000, ""), (UNAPPLIED, CREDIT, 5000, "")}
+    assert legs(entry) == {(CASH, DEBIT, 5000), (UNAPPLIED, CREDIT, 5000)}
     assert not plan.moves
 
 
@@ -218,20 +218,16 @@ def test_each_group_has_its_effect() -> None:
     assert effect_of("CR", "45") is Effect.REVIEW
 
 
-def test_payment_contractual_and_patient_entries_leg_by_line() -> None:
+def test_payment_contractual_and_patient_entries_per_claim() -> None:
     plan = plan_of(remit(clp("HB0000001", *STANDARD)), our_claim())
     by_kind = kinds(plan)
-    assert legs(by_kind["insurance_payment"]) == {
-        (CASH, DEBIT, 11500, ""), (AR_INSURANCE, CREDIT, 7500, "HB0000001-1"),
-        (AR_INSURANCE, CREDIT, 4000, "HB0000001-2")}
-    assert legs(by_kind["contractual_adjustment"]) == {
-        (CONTRACTUAL_ADJUSTMENT, DEBIT, 2000, "HB0000001-1"),
-        (AR_INSURANCE, CREDIT, 2000, "HB0000001-1"),
-        (CONTRACTUAL_ADJUSTMENT, DEBIT, 3000, "HB0000001-2"),
-        (AR_INSURANCE, CREDIT, 3000, "HB0000001-2")}
+    assert legs(by_kind["insurance_payment"]) == {(CASH, DEBIT, 11500),
+                                                  (AR_INSURANCE, CREDIT, 11500)}
+    assert legs(by_kind["contractual_adjustment"]) == {(CONTRACTUAL_ADJUSTMENT, DEBIT, 5000),
+                                                       (AR_INSURANCE, CREDIT, 5000)}
     transfer = by_kind["transfer_to_patient"]
-    assert legs(transfer) == {(AR_PATIENT, DEBIT, 2500, "HB0000001-1"),
-                              (AR_INSURANCE, CREDIT, 2500, "HB0000001-1")}
+    assert legs(transfer) == {(AR_PATIENT, DEBIT, 2500), (AR_INSURANCE, CREDIT, 2500)}
+    assert {leg.payer_key for leg in transfer.legs} == {None, PAYER}
     assert "copay 25.00" in transfer.memo
     assert transfer.patient_ref == "A00001" and transfer.claim_ref == "HB0000001"
     assert plan.claims[0].outcome is Outcome.PAID
@@ -252,8 +248,7 @@ def test_denials_are_not_written_off_and_stay_on_the_payer() -> None:
              svc("97140", 7000, 0, ("CO", "197", 7000), modifiers=("GP", "59"),
                  control="HB0000001-2"))
     plan = plan_of(remit(clp("HB0000001", *lines)), our_claim())
-    contractual = kinds(plan)["contractual_adjustment"]
-    assert all(leg.line_ref == "HB0000001-1" for leg in contractual.legs)
+    assert kinds(plan)["contractual_adjustment"].amount == Cents(2500)
     claim = plan.claims[0]
     assert claim.effect_total(Effect.DENIED) == Cents(7000)
     assert claim.outcome is Outcome.PARTIALLY_PAID
@@ -289,15 +284,13 @@ def test_prior_payer_and_other_adjustments_post_nothing() -> None:
     assert not plan.entries and plan.claims[0].outcome is Outcome.DENIED
 
 
-def test_claim_level_adjustments_balance_through_a_claim_level_leg() -> None:
+def test_claim_level_adjustments_count_with_the_line_adjustments() -> None:
     claim = clp("HB0000001", svc("97124", 12000, 10000, ("CO", "45", 2000), units=2,
                                  control="HB0000001-1"), claim_cas=(("CO", "253", 200),))
     plan = plan_of(remit(claim), our_claim())
-    payment = kinds(plan)["insurance_payment"]
-    assert legs(payment) == {(CASH, DEBIT, 9800, ""),
-                             (AR_INSURANCE, CREDIT, 10000, "HB0000001-1"),
-                             (AR_INSURANCE, DEBIT, 200, "")}
-    assert (AR_INSURANCE, CREDIT, 200, "") in legs(kinds(plan)["contractual_adjustment"])
+    assert legs(kinds(plan)["insurance_payment"]) == {(CASH, DEBIT, 9800),
+                                                      (AR_INSURANCE, CREDIT, 9800)}
+    assert kinds(plan)["contractual_adjustment"].amount == Cents(2200)
 
 
 # --- reversals, takebacks, PLB ----------------------------------------------------------
@@ -320,7 +313,7 @@ def test_a_reversal_mirrors_the_original_entries_and_leaves_the_status() -> None
     flip = {DEBIT: CREDIT, CREDIT: DEBIT}
     for entry in plan.entries:
         before = kinds(original)[entry.kind]
-        assert legs(entry) == {(a, flip[s], n, ref) for a, s, n, ref in legs(before)}
+        assert legs(entry) == {(a, flip[side], n) for a, side, n in legs(before)}
     assert not plan.moves
     assert any("reversed its earlier payment" in w for w in plan.warnings)
 
@@ -345,8 +338,7 @@ def test_a_negative_payment_outside_a_reversal_is_a_takeback() -> None:
     plan = plan_of(remit(takeback), our_claim(status="paid"))
     payment = kinds(plan)["insurance_payment"]
     assert payment.takeback
-    assert legs(payment) == {(CASH, CREDIT, 2000, ""),
-                             (AR_INSURANCE, DEBIT, 2000, "HB0000001-1")}
+    assert legs(payment) == {(CASH, CREDIT, 2000), (AR_INSURANCE, DEBIT, 2000)}
 
 
 def test_provider_adjustments_post_at_the_payment_level() -> None:
@@ -356,12 +348,12 @@ def test_provider_adjustments_post_at_the_payment_level() -> None:
     plan = plan_of(remit(clp("HB0000001", *STANDARD), plb=plb), our_claim())
     interest, recoupment, forward = plan.provider_adjustments
     assert interest.entry is not None and legs(interest.entry) == {
-        (CASH, DEBIT, 150, ""), (INTEREST, CREDIT, 150, "")}
+        (CASH, DEBIT, 150), (INTEREST, CREDIT, 150)}
     assert recoupment.entry is not None and legs(recoupment.entry) == {
-        (PROVIDER_ADJUSTMENT, DEBIT, 3000, ""), (CASH, CREDIT, 3000, "")}
+        (PROVIDER_ADJUSTMENT, DEBIT, 3000), (CASH, CREDIT, 3000)}
     assert recoupment.claim_number == "HB0000001"  # cited by the payer's claim number
     assert forward.entry is not None and legs(forward.entry) == {
-        (CASH, DEBIT, 500, ""), (PROVIDER_ADJUSTMENT, CREDIT, 500, "")}
+        (CASH, DEBIT, 500), (PROVIDER_ADJUSTMENT, CREDIT, 500)}
     assert any("WO" in w and "HB0000001" in w for w in plan.warnings)
     assert plan.totals()["interest"] == Cents(-150)
 

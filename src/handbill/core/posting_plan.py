@@ -1,8 +1,9 @@
 """The posting plan: what an 835 will do to our claims and the ledger, before anything is written.
 
 A biller previews this plan, then commits it. Everything here is pure: the remittance comes in
-as plain values (:class:`Remit`, mapped from the X12 reader in one adapter module), our claims
-as plain values (:class:`OurClaim`), and the plan says, per claim and line:
+as the 835 reader's values (read through the protocols below; ``handbill.remittance.reading``
+is the one adapter), our claims as plain values (:class:`OurClaim`), and the plan says, per
+claim and line:
 
 **Matching.** CLP01 is our claim number (CLM01). Lines match on REF*6R, our line item control
 number. When the payer dropped the REF, a line matches on code + modifiers + units + date of
@@ -12,10 +13,10 @@ warnings, because those are the matches that can be wrong (OpenEMR's known failu
 Something that matches nothing is listed with the reason; its money is never guessed onto
 a claim.
 
-**Ledger effects** (DESIGN.md §3), one transaction per claim and effect, legs per line:
+**Ledger effects** (DESIGN.md §3), one two-leg transaction per claim and effect, kept per
+claim as the charge is (the line detail — which line, which reason — is on the remittance rows):
 
-- payment: cash ← A/R insurance of the claim's payer (SVC03 per line; a claim-level leg
-  carries CLP04 − Σ SVC03, which claim-level adjustments explain);
+- payment: cash ← A/R insurance of the claim's payer (CLP04);
 - CO/PI with a contract reason (45 fee schedule, 42, 59, 94, 131, 144, 237, 253, 24):
   contractual adjustment ← A/R insurance;
 - PR (deductible 1, coinsurance 2, copay 3, or any other PR reason): A/R patient ← A/R
@@ -48,80 +49,144 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from enum import StrEnum
-from typing import Any
+from typing import Any, NamedTuple, Protocol
 
 from handbill.core.claim_status import TRANSITIONS, ClaimStatus
 from handbill.core.codes.carc import carc
 from handbill.core.money import Cents
 
 # --------------------------------------------------------------------------------------------
-# What comes in: the remittance (from the 835 reader, through the adapter) …
+# What comes in: the remittance …
+#
+# The planner reads the 835 reader's values as they are (an 835 of 10,000 claims holds some
+# 100,000 of them, and copying each costs more than planning it). These protocols name the
+# fields it reads; ``handbill.remittance.reading`` is where the reader's types are checked
+# against them, and the ``Remit*`` dataclasses below build the same shapes by hand.
 # --------------------------------------------------------------------------------------------
+
+
+class AdjustmentLike(Protocol):
+    @property
+    def group(self) -> str: ...  # CAS01: CO, PR, OA, PI
+    @property
+    def reason(self) -> str: ...  # CARC
+    @property
+    def amount(self) -> Cents: ...  # signed as in the file; negative in reversals
+    @property
+    def quantity(self) -> str: ...
+
+
+class LineLike(Protocol):
+    @property
+    def code(self) -> str: ...  # SVC01-2 as adjudicated
+    @property
+    def modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def charge(self) -> Cents: ...  # SVC02
+    @property
+    def paid(self) -> Cents: ...  # SVC03
+    @property
+    def units(self) -> Decimal: ...  # SVC05 (1 when absent)
+    @property
+    def original_code(self) -> str: ...  # SVC06-2: what we billed, when the payer changed it
+    @property
+    def original_modifiers(self) -> tuple[str, ...]: ...
+    @property
+    def original_units(self) -> Decimal | None: ...  # SVC07
+    @property
+    def service_date(self) -> date | None: ...  # DTM*472
+    @property
+    def control_number(self) -> str: ...  # REF*6R
+    @property
+    def allowed(self) -> Cents | None: ...  # AMT*B6
+    @property
+    def adjustments(self) -> Sequence[AdjustmentLike]: ...
+    @property
+    def remarks(self) -> tuple[str, ...]: ...  # LQ*HE
+
+
+class ClaimLike(Protocol):
+    @property
+    def claim_id(self) -> str: ...  # CLP01 = our CLM01
+    @property
+    def status(self) -> str: ...  # CLP02
+    @property
+    def charge(self) -> Cents: ...  # CLP03
+    @property
+    def paid(self) -> Cents: ...  # CLP04
+    @property
+    def patient_responsibility(self) -> Cents: ...  # CLP05
+    @property
+    def payer_claim_number(self) -> str: ...  # CLP07
+    @property
+    def adjustments(self) -> Sequence[AdjustmentLike]: ...  # claim-level CAS
+    @property
+    def lines(self) -> Sequence[LineLike]: ...
+    @property
+    def statement_from(self) -> date | None: ...  # DTM*232: the date when a line has none
+    @property
+    def remarks(self) -> tuple[str, ...]: ...  # MOA
+
+
+class ProviderAdjustmentLike(Protocol):
+    @property
+    def provider_id(self) -> str: ...
+    @property
+    def fiscal_period_date(self) -> date | None: ...
+    @property
+    def reason(self) -> str: ...  # PLB03-1
+    @property
+    def reference(self) -> str: ...  # PLB03-2
+    @property
+    def amount(self) -> Cents: ...  # PLB04: positive reduces the payment, negative adds to it
 
 
 @dataclass(frozen=True, slots=True)
 class RemitAdjustment:
-    group: str  # CAS01: CO, PR, OA, PI
-    reason: str  # CARC
-    amount: Cents  # signed as in the file; negative in reversals
+    group: str
+    reason: str
+    amount: Cents
     quantity: str = ""
 
 
 @dataclass(frozen=True, slots=True)
 class RemitLine:
-    code: str  # SVC01-2 as adjudicated
+    code: str
     modifiers: tuple[str, ...]
-    charge: Cents  # SVC02
-    paid: Cents  # SVC03
-    units: Decimal  # SVC05 (1 when absent)
-    original_code: str = ""  # SVC06-2: what we billed, when the payer changed it
+    charge: Cents
+    paid: Cents
+    units: Decimal = Decimal(1)
+    original_code: str = ""
     original_modifiers: tuple[str, ...] = ()
-    original_units: Decimal | None = None  # SVC07
-    service_date: date | None = None  # DTM*472
-    control_number: str = ""  # REF*6R
-    allowed: Cents | None = None  # AMT*B6
+    original_units: Decimal | None = None
+    service_date: date | None = None
+    control_number: str = ""
+    allowed: Cents | None = None
     adjustments: tuple[RemitAdjustment, ...] = ()
-    remarks: tuple[str, ...] = ()  # LQ*HE
-
-    @property
-    def billed_code(self) -> str:
-        return self.original_code or self.code
-
-    @property
-    def billed_modifiers(self) -> tuple[str, ...]:
-        return self.original_modifiers if self.original_code else self.modifiers
-
-    @property
-    def billed_units(self) -> Decimal:
-        return self.original_units if self.original_units is not None else self.units
-
-    @property
-    def label(self) -> str:
-        mods = ":".join(self.modifiers)
-        return f"{self.code}{'-' + mods if mods else ''} x{self.units}"
+    remarks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RemitClaim:
-    id: str  # CLP01 = our CLM01
-    status: str  # CLP02
-    charge: Cents  # CLP03
-    paid: Cents  # CLP04
-    patient_responsibility: Cents  # CLP05
-    payer_claim_number: str = ""  # CLP07
-    adjustments: tuple[RemitAdjustment, ...] = ()  # claim-level CAS
+    claim_id: str
+    status: str
+    charge: Cents
+    paid: Cents
+    patient_responsibility: Cents
+    payer_claim_number: str = ""
+    adjustments: tuple[RemitAdjustment, ...] = ()
     lines: tuple[RemitLine, ...] = ()
-    service_date: date | None = None  # DTM*232 statement from: the date when a line has none
-    remarks: tuple[str, ...] = ()  # MOA
+    statement_from: date | None = None
+    remarks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class RemitProviderAdjustment:
-    reason: str  # PLB03-1
-    reference: str  # PLB03-2
-    amount: Cents  # PLB04: positive reduces the payment, negative adds to it
+    reason: str
+    reference: str
+    amount: Cents
     provider_id: str = ""
-    fiscal_date: date | None = None
+    fiscal_period_date: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,8 +197,25 @@ class Remit:
     amount: Cents  # BPR02, negative for a debit
     method: str  # BPR04
     payment_date: date | None  # BPR16 (else DTM*405)
-    claims: tuple[RemitClaim, ...]
-    provider_adjustments: tuple[RemitProviderAdjustment, ...] = ()
+    claims: Sequence[ClaimLike]
+    provider_adjustments: Sequence[ProviderAdjustmentLike] = ()
+
+
+def billed_code(line: LineLike) -> str:
+    return line.original_code or line.code
+
+
+def billed_modifiers(line: LineLike) -> tuple[str, ...]:
+    return line.original_modifiers if line.original_code else line.modifiers
+
+
+def billed_units(line: LineLike) -> Decimal:
+    return line.original_units if line.original_units is not None else line.units
+
+
+def line_label(line: LineLike) -> str:
+    mods = ":".join(line.modifiers)
+    return f"{line.code}{'-' + mods if mods else ''} x{line.units}"
 
 
 # … and our claims, as plain values.
@@ -249,8 +331,11 @@ _NEVER_SENT = frozenset({ClaimStatus.DRAFT.value, ClaimStatus.VOID.value})
 _KEY_LIMIT = 128
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedAdjustment:
+# The plan's items are NamedTuples rather than frozen dataclasses: a large remittance builds
+# hundreds of thousands of them, and a tuple is several times cheaper to make.
+
+
+class PlannedAdjustment(NamedTuple):
     group: str
     reason: str
     amount: Cents
@@ -263,10 +348,9 @@ class PlannedAdjustment:
                 "effect": self.effect.value, "label": self.label}
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedLine:
+class PlannedLine(NamedTuple):
     position: int  # 0-based among the claim's SVCs
-    remit: RemitLine
+    remit: LineLike
     line_key: int | None
     control_number: str  # our line's REF*6R, "" when unmatched
     matched_by: MatchedBy
@@ -286,25 +370,21 @@ class PlannedLine:
         }
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedLeg:
+class PlannedLeg(NamedTuple):
     account: str  # a ledger account kind
     side: str  # DEBIT or CREDIT
     amount: Cents  # positive
     payer_key: int | None  # the payer of a per-payer account
-    line_ref: str = ""
 
     def as_dict(self) -> dict[str, Any]:
-        return {"account": self.account, "side": self.side, "amount": str(self.amount),
-                "line": self.line_ref or None}
+        return {"account": self.account, "side": self.side, "amount": str(self.amount)}
 
 
-@dataclass(frozen=True, slots=True)
-class PlannedEntry:
-    """One ledger transaction the commit will write."""
+class PlannedEntry(NamedTuple):
+    """One ledger transaction the commit will write: two legs, at the claim's level."""
 
     kind: str  # a ledger transaction kind
-    key: str  # idempotency key: trace + payer + CLP01 (+ occurrence) + effect
+    key: str  # idempotency key: trace + payer + CLP01 (+ status, occurrence) + effect
     memo: str
     legs: tuple[PlannedLeg, ...]
     claim_ref: str = ""
@@ -324,7 +404,7 @@ class PlannedEntry:
 @dataclass(frozen=True, slots=True)
 class PlannedClaim:
     position: int  # 0-based among the remittance's CLPs
-    remit: RemitClaim
+    remit: ClaimLike
     claim_key: int | None
     claim_number: str  # ours; "" when unmatched
     outcome: Outcome
@@ -332,19 +412,17 @@ class PlannedClaim:
     lines: tuple[PlannedLine, ...]
     adjustments: tuple[PlannedAdjustment, ...]  # claim level
     entries: tuple[PlannedEntry, ...]
+    totals: dict[Effect, int]  # cents per effect, claim and line adjustments together
     unmatched_reason: str = ""
     notes: tuple[str, ...] = ()
 
     def effect_total(self, effect: Effect) -> Cents:
-        amounts = [a.amount.value for a in self.adjustments if a.effect is effect]
-        for line in self.lines:
-            amounts.extend(a.amount.value for a in line.adjustments if a.effect is effect)
-        return Cents(sum(amounts))
+        return Cents(self.totals.get(effect, 0))
 
     def as_dict(self) -> dict[str, Any]:
         r = self.remit
         return {
-            "id": r.id, "status": r.status, "claim": self.claim_number or None,
+            "id": r.claim_id, "status": r.status, "claim": self.claim_number or None,
             "outcome": self.outcome.value, "charge": str(r.charge), "paid": str(r.paid),
             "patient_responsibility": str(r.patient_responsibility),
             "payer_claim_number": r.payer_claim_number,
@@ -362,7 +440,7 @@ class PlannedClaim:
 @dataclass(frozen=True, slots=True)
 class PlannedProviderAdjustment:
     position: int
-    remit: RemitProviderAdjustment
+    remit: ProviderAdjustmentLike
     label: str
     entry: PlannedEntry | None
     claim_number: str = ""  # our claim the reference names, when it names one
@@ -425,8 +503,8 @@ class PostingPlan:
                 sums["unapplied"] += claim.remit.paid.value
                 continue
             sums["paid"] += claim.remit.paid.value
-            for effect in Effect:
-                sums[effect.value] += claim.effect_total(effect).value
+            for effect, cents in claim.totals.items():
+                sums[effect.value] += cents
         for adjustment in self.provider_adjustments:
             key = "interest" if adjustment.remit.reason == _INTEREST_REASON else "provider"
             sums[key] += adjustment.remit.amount.value
@@ -436,20 +514,21 @@ class PostingPlan:
     def summary(self, *, limit: int | None = None) -> dict[str, Any]:
         """The headline: payment, counts, totals, what did not match and the warnings."""
         outcomes: dict[str, int] = defaultdict(int)
-        fallback = 0
+        fallback = entries = 0
         for claim in self.claims:
             outcomes[claim.outcome.value] += 1
+            entries += len(claim.entries)
             fallback += sum(1 for line in claim.lines
                             if line.matched_by is MatchedBy.CODE_FALLBACK)
+        entries += sum(1 for p in self.provider_adjustments if p.entry is not None)
         return {
             "payment": {"trace": self.trace, "payer": self.payer_identifier,
                         "payer_name": self.payer_name, "amount": str(self.amount),
                         "method": self.method, "date": self.effective_date.isoformat()},
             "summary": {"claims": len(self.claims), "outcomes": dict(outcomes),
-                        "lines_matched_by_fallback": fallback,
-                        "entries": len(self.entries), "status_changes": len(self.moves),
-                        "unmatched": len(self.unmatched), "warnings": len(self.warnings),
-                        "clean": self.clean},
+                        "lines_matched_by_fallback": fallback, "entries": entries,
+                        "status_changes": len(self.moves), "unmatched": len(self.unmatched),
+                        "warnings": len(self.warnings), "clean": self.clean},
             "totals": {name: str(amount) for name, amount in self.totals().items()},
             "unmatched": [u.as_dict() for u in self.unmatched[:limit]],
             "warnings": list(self.warnings[:limit]),
@@ -498,13 +577,13 @@ def _label(group: str, reason: str, effect: Effect) -> str:
     return f"{group}-{code}: {carc(code).meaning}"
 
 
+# A remittance repeats the same few group/reason pairs thousands of times.
 _LABELS: dict[tuple[str, str], tuple[Effect, str]] = {}
 
 
-def plan_adjustments(adjustments: Iterable[RemitAdjustment]) -> tuple[PlannedAdjustment, ...]:
+def plan_adjustments(adjustments: Iterable[AdjustmentLike]) -> tuple[PlannedAdjustment, ...]:
     planned = []
     for a in adjustments:
-        # A remittance repeats the same few group/reason pairs thousands of times.
         known = _LABELS.get((a.group, a.reason))
         if known is None:
             effect = effect_of(a.group, a.reason)
@@ -523,11 +602,12 @@ def _same_modifiers(a: Sequence[str], b: Sequence[str]) -> bool:
 
 
 def _fallback(
-    remit: RemitLine, day: date | None, candidates: list[OurLine]
+    remit: LineLike, day: date | None, candidates: list[OurLine]
 ) -> tuple[OurLine | None, str, bool]:
     """The best unused line for an SVC without a usable REF*6R: (line, note, doubtful)."""
-    code = remit.billed_code.upper()
-    units = remit.billed_units
+    code = billed_code(remit).upper()
+    units = billed_units(remit)
+    modifiers = billed_modifiers(remit)
     same_day = [
         line for line in candidates
         if line.code.upper() == code and (day is None or line.service_date == day)
@@ -535,8 +615,7 @@ def _fallback(
     when = "" if day is not None else " (no service date on the line or claim)"
     tiers: tuple[tuple[str, bool, Callable[[OurLine], bool]], ...] = (
         ("code, modifiers, units and date", False,
-         lambda line: line.units == units and _same_modifiers(line.modifiers,
-                                                             remit.billed_modifiers)),
+         lambda line: line.units == units and _same_modifiers(line.modifiers, modifiers)),
         ("code, units and date; the payer dropped or changed the modifier", True,
          lambda line: line.units == units),
         ("code, date and charge; the payer changed the units", True,
@@ -549,7 +628,7 @@ def _fallback(
         # Prefer the line billed at this charge; otherwise the first unused one in order.
         chosen = next((line for line in found if line.charge == remit.charge), found[0])
         note = f"no REF*6R from the payer: matched line {chosen.control_number} by {how}{when}"
-        if doubtful and remit.billed_modifiers != chosen.modifiers:
+        if doubtful and modifiers != chosen.modifiers:
             billed = "-".join((chosen.code, *chosen.modifiers))
             paid = "-".join((remit.code, *remit.modifiers))
             note += f" (billed {billed}, remitted {paid})"
@@ -561,7 +640,7 @@ def _fallback(
 
 
 def _match_lines(
-    remit: RemitClaim, ours: OurClaim
+    remit: ClaimLike, ours: OurClaim
 ) -> tuple[list[tuple[OurLine | None, MatchedBy, str]], list[str]]:
     """Per SVC: the line it pays, how it matched, and a note; plus warnings for the claim."""
     by_control = {line.control_number: line for line in ours.lines}
@@ -576,16 +655,16 @@ def _match_lines(
             pending.append(index)
             continue
         note = ""
-        if found.code.upper() != line.billed_code.upper():
+        if found.code.upper() != billed_code(line).upper():
             note = (f"REF*6R {line.control_number} names our {found.code} line but the payer "
-                    f"remitted {line.billed_code}")
+                    f"remitted {billed_code(line)}")
             warnings.append(f"claim {ours.number}: {note}")
         used.add(found.key)
         results.append((found, MatchedBy.CONTROL_NUMBER, note))
     for index in pending:
         line = remit.lines[index]
         candidates = [ol for ol in ours.lines if ol.key not in used]
-        chosen, note, doubtful = _fallback(line, line.service_date or remit.service_date,
+        chosen, note, doubtful = _fallback(line, line.service_date or remit.statement_from,
                                            candidates)
         if line.control_number:
             prefix = f"REF*6R {line.control_number} is not a line of claim {ours.number}"
@@ -597,43 +676,13 @@ def _match_lines(
         used.add(chosen.key)
         results[index] = (chosen, MatchedBy.CODE_FALLBACK, note)
         if doubtful:
-            warnings.append(f"claim {ours.number} line {index + 1} ({line.label}): {note}")
+            warnings.append(f"claim {ours.number} line {index + 1} ({line_label(line)}): {note}")
     return results, warnings
 
 
 # --------------------------------------------------------------------------------------------
 # Entries
 # --------------------------------------------------------------------------------------------
-
-
-class _Legs:
-    """Signed amounts per (account, normal side, line, payer), netted, then split by sign."""
-
-    __slots__ = ("amounts",)
-
-    def __init__(self) -> None:
-        self.amounts: dict[tuple[str, str, str, int | None], int] = {}
-
-    def add(self, account: str, side: str, amount: int, payer: int | None,
-            line_ref: str = "") -> None:
-        if amount:
-            key = (account, side, line_ref, payer)
-            self.amounts[key] = self.amounts.get(key, 0) + amount
-
-    def build(self) -> tuple[PlannedLeg, ...]:
-        legs = []
-        for (account, side, line_ref, payer), amount in self.amounts.items():
-            if amount == 0:
-                continue
-            if amount < 0:
-                side = CREDIT if side == DEBIT else DEBIT
-            legs.append(PlannedLeg(account, side, Cents(abs(amount)), payer, line_ref))
-        return tuple(legs)
-
-    def net(self) -> int:
-        """The entry's signed size: what its normal-side debits add up to."""
-        return sum(amount for (_a, side, _l, _p), amount in self.amounts.items()
-                   if side == DEBIT)
 
 
 def idempotency_key(*parts: str) -> str:
@@ -644,106 +693,100 @@ def idempotency_key(*parts: str) -> str:
     return "835:sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
-def _entry(
-    kind: str, key: str, memo: str, legs: _Legs, *, claim_ref: str, patient_ref: str,
+KeyParts = tuple[str, ...]
+
+
+def _pair(
+    kind: str, key: str, memo: str, debit: tuple[str, int | None],
+    credit: tuple[str, int | None], signed: int, *, claim_ref: str, patient_ref: str,
     reversal: bool,
 ) -> PlannedEntry | None:
-    built = legs.build()
-    if not built:
+    """A two-leg entry of ``signed`` cents; a negative amount swaps the sides (a takeback)."""
+    if not signed:
         return None
-    return PlannedEntry(kind, key, memo[:200], built, claim_ref[:64], patient_ref,
-                        takeback=reversal or legs.net() < 0)
-
-
-KeyParts = tuple[str, ...]
+    amount = Cents(abs(signed))
+    if signed < 0:
+        debit, credit = credit, debit
+    legs = (PlannedLeg(debit[0], DEBIT, amount, debit[1]),
+            PlannedLeg(credit[0], CREDIT, amount, credit[1]))
+    return PlannedEntry(kind, key, memo[:200], legs, claim_ref[:64], patient_ref,
+                        reversal or signed < 0)
 
 
 def _money_words(parts: dict[str, int]) -> str:
     return ", ".join(f"{label} {Cents(amount)}" for label, amount in parts.items() if amount)
 
 
+_CONTRACTUAL, _PATIENT = Effect.CONTRACTUAL, Effect.PATIENT
+
+
+def _effect_totals(
+    adjustments: Sequence[PlannedAdjustment], lines: Sequence[PlannedLine]
+) -> tuple[dict[Effect, int], dict[str, int]]:
+    """Cents per effect over the claim and its lines, and the patient's share per reason."""
+    totals: dict[Effect, int] = defaultdict(int)
+    patient: dict[str, int] = defaultdict(int)
+    for group in (adjustments, *(line.adjustments for line in lines)):
+        for a in group:
+            totals[a.effect] += a.amount.value
+            if a.effect is _PATIENT:
+                patient[a.label] += a.amount.value
+    return dict(totals), dict(patient)
+
+
 def _claim_entries(
-    remit: RemitClaim, ours: OurClaim, lines: Sequence[PlannedLine],
-    adjustments: Sequence[PlannedAdjustment], key: KeyParts,
+    remit: ClaimLike, ours: OurClaim, totals: dict[Effect, int],
+    patient_reasons: dict[str, int], key: KeyParts,
 ) -> tuple[PlannedEntry, ...]:
+    # Legs are kept per claim, as the charge is: the line detail lives on the remittance
+    # rows, and a per-line leg would only restate it against a charge that has no lines.
     payer = ours.payer_key
     reversal = remit.status == _REVERSAL_STATUS
     verb = "Reversal of payment" if reversal else "Payment"
-    claim_ref, patient_ref = ours.number, ours.patient_ref
-    pay, contract, patient = _Legs(), _Legs(), _Legs()
-    patient_reasons: dict[str, int] = defaultdict(int)
-    pay.add(CASH, DEBIT, remit.paid.value, None)
-    line_paid = 0
-    for line in lines:
-        ref = line.control_number
-        pay.add(AR_INSURANCE, CREDIT, line.remit.paid.value, payer, ref)
-        line_paid += line.remit.paid.value
-        for a in line.adjustments:
-            _book(a, ref, payer, contract, patient, patient_reasons)
-    # Claim-level CAS makes CLP04 differ from Σ SVC03; this leg carries the difference so each
-    # line's A/R shows its own SVC03 and the claim-level adjustments settle the rest.
-    pay.add(AR_INSURANCE, CREDIT, remit.paid.value - line_paid, payer)
-    for a in adjustments:
-        _book(a, "", payer, contract, patient, patient_reasons)
+
+    def pair(kind: str, suffix: str, memo: str, debit: tuple[str, int | None],
+             signed: int) -> PlannedEntry | None:
+        return _pair(kind, idempotency_key(*key, suffix), memo, debit, (AR_INSURANCE, payer),
+                     signed, claim_ref=ours.number, patient_ref=ours.patient_ref,
+                     reversal=reversal)
+
     entries = (
-        _entry(INSURANCE_PAYMENT, idempotency_key(*key, "pay"),
-               f"{verb} {Cents(remit.paid.value)} on claim {ours.number}", pay,
-               claim_ref=claim_ref, patient_ref=patient_ref, reversal=reversal),
-        _entry(CONTRACTUAL_ADJUSTMENT, idempotency_key(*key, "co"),
-               f"Contractual adjustment on claim {ours.number}", contract,
-               claim_ref=claim_ref, patient_ref=patient_ref, reversal=reversal),
-        _entry(TRANSFER_TO_PATIENT, idempotency_key(*key, "pr"),
-               f"Patient responsibility on claim {ours.number}: "
-               f"{_money_words(patient_reasons)}", patient,
-               claim_ref=claim_ref, patient_ref=patient_ref, reversal=reversal),
+        pair(INSURANCE_PAYMENT, "pay", f"{verb} {remit.paid} on claim {ours.number}",
+             (CASH, None), remit.paid.value),
+        pair(CONTRACTUAL_ADJUSTMENT, "co", f"Contractual adjustment on claim {ours.number}",
+             (CONTRACTUAL_ADJUSTMENT, payer), totals.get(_CONTRACTUAL, 0)),
+        pair(TRANSFER_TO_PATIENT, "pr", f"Patient responsibility on claim {ours.number}: "
+             f"{_money_words(patient_reasons)}", (AR_PATIENT, None), totals.get(_PATIENT, 0)),
     )
     return tuple(e for e in entries if e is not None)
 
 
-def _book(
-    adjustment: PlannedAdjustment, line_ref: str, payer: int | None, contract: _Legs,
-    patient: _Legs, patient_reasons: dict[str, int],
-) -> None:
-    amount = adjustment.amount.value
-    if adjustment.effect is Effect.CONTRACTUAL:
-        contract.add(CONTRACTUAL_ADJUSTMENT, DEBIT, amount, payer, line_ref)
-        contract.add(AR_INSURANCE, CREDIT, amount, payer, line_ref)
-    elif adjustment.effect is Effect.PATIENT:
-        patient.add(AR_PATIENT, DEBIT, amount, None, line_ref)
-        patient.add(AR_INSURANCE, CREDIT, amount, payer, line_ref)
-        patient_reasons[adjustment.label] += amount
-
-
 def _unapplied_entry(
-    remit: RemitClaim, era_payer: int | None, key: KeyParts, why: str
+    remit: ClaimLike, era_payer: int | None, key: KeyParts, why: str
 ) -> PlannedEntry | None:
-    legs = _Legs()
-    legs.add(CASH, DEBIT, remit.paid.value, None)
-    legs.add(UNAPPLIED, CREDIT, remit.paid.value, era_payer)
-    return _entry(INSURANCE_PAYMENT, idempotency_key(*key, "unapplied"),
-                  f"Unapplied {Cents(remit.paid.value)} for CLP01 {remit.id}: {why}", legs,
-                  claim_ref=remit.id, patient_ref="", reversal=remit.status == _REVERSAL_STATUS)
+    return _pair(INSURANCE_PAYMENT, idempotency_key(*key, "unapplied"),
+                 f"Unapplied {remit.paid} for CLP01 {remit.claim_id}: {why}", (CASH, None),
+                 (UNAPPLIED, era_payer), remit.paid.value, claim_ref=remit.claim_id,
+                 patient_ref="", reversal=remit.status == _REVERSAL_STATUS)
 
 
 def _provider_entry(
-    adjustment: RemitProviderAdjustment, era_payer: int | None, key: str, label: str
+    adjustment: ProviderAdjustmentLike, era_payer: int | None, key: str, label: str
 ) -> PlannedEntry | None:
-    legs = _Legs()
-    amount = adjustment.amount.value
     reason = adjustment.reason.strip().upper()
-    # Signed as PLB04: positive took money out of the payment, negative added to it.
+    memo = f"PLB {reason} {adjustment.reference}".strip() + f": {label}"
+    amount = adjustment.amount.value
+    # Signed as PLB04: positive took money out of the payment, negative added to it. As in
+    # ledger.posting.post_provider_adjustment, only added interest (L6) is income.
     if amount > 0:
-        legs.add(PROVIDER_ADJUSTMENT, DEBIT, amount, era_payer)
-        legs.add(CASH, CREDIT, amount, None)
+        entry = _pair(PROVIDER_ADJUSTMENT_KIND, key, memo, (PROVIDER_ADJUSTMENT, era_payer),
+                      (CASH, None), amount, claim_ref="", patient_ref="", reversal=False)
     else:
         credit_account = INTEREST if reason == _INTEREST_REASON else PROVIDER_ADJUSTMENT
-        legs.add(CASH, DEBIT, -amount, None)
-        legs.add(credit_account, CREDIT, -amount, era_payer)
-    memo = f"PLB {reason} {adjustment.reference}".strip() + f": {label}"
-    built = legs.build()
-    if not built:
-        return None
-    return PlannedEntry(PROVIDER_ADJUSTMENT_KIND, key, memo[:200], built)
+        entry = _pair(PROVIDER_ADJUSTMENT_KIND, key, memo, (CASH, None),
+                      (credit_account, era_payer), -amount, claim_ref="", patient_ref="",
+                      reversal=False)
+    return entry._replace(takeback=False) if entry is not None else None
 
 
 # --------------------------------------------------------------------------------------------
@@ -751,23 +794,17 @@ def _provider_entry(
 # --------------------------------------------------------------------------------------------
 
 
-def _outcome(remit: RemitClaim, lines: Sequence[PlannedLine],
-             adjustments: Sequence[PlannedAdjustment]) -> Outcome:
+def _outcome(remit: ClaimLike, totals: dict[Effect, int]) -> Outcome:
     if remit.status == _REVERSAL_STATUS:
         return Outcome.REVERSED
     if remit.status in _NOT_POSTED_STATUSES:
         return Outcome.NOT_POSTED
     if remit.status == _DENIED_STATUS:
         return Outcome.DENIED
-    held = patient = 0
-    for a in (*adjustments, *(a for line in lines for a in line.adjustments)):
-        if a.effect in (Effect.DENIED, Effect.REVIEW):
-            held += a.amount.value
-        elif a.effect is Effect.PATIENT:
-            patient += a.amount.value
+    held = totals.get(Effect.DENIED, 0) + totals.get(Effect.REVIEW, 0)
     if held <= 0:
         return Outcome.PAID
-    if remit.paid.value > 0 or patient > 0:
+    if remit.paid.value > 0 or totals.get(_PATIENT, 0) > 0:
         return Outcome.PARTIALLY_PAID
     return Outcome.DENIED
 
@@ -842,10 +879,10 @@ def build_plan(
     unmatched: list[Unmatched] = []
     warnings: list[str] = []
     for position, rc in enumerate(remit.claims):
-        seen[(rc.id, rc.status)] += 1
-        occurrence = seen[(rc.id, rc.status)]
-        key = (base, rc.id, rc.status, str(occurrence))
-        planned = _plan_claim(position, rc, ours.get(rc.id), occurrence, key,
+        seen[(rc.claim_id, rc.status)] += 1
+        occurrence = seen[(rc.claim_id, rc.status)]
+        key = (base, rc.claim_id, rc.status, str(occurrence))
+        planned = _plan_claim(position, rc, ours.get(rc.claim_id), occurrence, key,
                               era_payer_key, unmatched, warnings)
         planned_claims.append(planned)
         if planned.claim_key is not None and rc.payer_claim_number:
@@ -894,63 +931,73 @@ def build_plan(
 
 
 def _plan_claim(
-    position: int, rc: RemitClaim, ours: OurClaim | None, occurrence: int, key: KeyParts,
+    position: int, rc: ClaimLike, ours: OurClaim | None, occurrence: int, key: KeyParts,
     era_payer_key: int | None, unmatched: list[Unmatched], warnings: list[str],
 ) -> PlannedClaim:
     adjustments = plan_adjustments(rc.adjustments)
     why = ""
     if ours is None:
-        why = f"no claim {rc.id!r} in this practice (CLP01 is our claim number)"
+        why = f"no claim {rc.claim_id!r} in this practice (CLP01 is our claim number)"
     elif ours.status in _NEVER_SENT:
-        why = f"claim {rc.id} is {ours.status} and was never sent"
+        why = f"claim {rc.claim_id} is {ours.status} and was never sent"
     elif ours.payer_key is None:
-        why = f"claim {rc.id} is self-pay; no payer was billed"
+        why = f"claim {rc.claim_id} is self-pay; no payer was billed"
     if ours is None or why:
         lines = tuple(
             PlannedLine(i, line, None, "", MatchedBy.UNMATCHED, plan_adjustments(line.adjustments))
             for i, line in enumerate(rc.lines))
-        unmatched.append(Unmatched(rc.id, "", why + "; its payment waits in unapplied credits"
-                                   if rc.paid.value else why))
+        totals, _patient = _effect_totals(adjustments, lines)
+        unmatched.append(Unmatched(rc.claim_id, "", why + "; its payment waits in unapplied "
+                                   "credits" if rc.paid.value else why))
         entry = _unapplied_entry(rc, era_payer_key, key, why)
         return PlannedClaim(position, rc, None, "", Outcome.UNMATCHED, occurrence, lines,
-                            adjustments, (entry,) if entry else (), why)
+                            adjustments, (entry,) if entry else (), totals, why)
     matches, match_warnings = _match_lines(rc, ours)
     warnings.extend(match_warnings)
     lines_list = []
     for index, (line, (found, how, note)) in enumerate(zip(rc.lines, matches, strict=True)):
         if found is None:
             reason = note or (f"no line of claim {ours.number} has REF*6R "
-                              f"{line.control_number!r} or code {line.billed_code} on that date")
-            unmatched.append(Unmatched(rc.id, line.label, reason + "; posted to the claim, "
-                                       "not to a line"))
+                              f"{line.control_number!r} or code {billed_code(line)} on that "
+                              "date")
+            unmatched.append(Unmatched(rc.claim_id, line_label(line),
+                                       reason + "; its money is posted to the claim"))
         lines_list.append(PlannedLine(
             index, line, found.key if found else None, found.control_number if found else "",
             how, plan_adjustments(line.adjustments), (note,) if note else ()))
     lines = tuple(lines_list)
+    totals, patient_reasons = _effect_totals(adjustments, lines)
     notes: list[str] = []
     if rc.status not in (_REVERSAL_STATUS, *_NOT_POSTED_STATUSES) and rc.lines:
         matched = {line.line_key for line in lines}
         missing = [ol.control_number for ol in ours.lines if ol.key not in matched]
         if missing:
             notes.append(f"lines not in this remittance: {', '.join(missing)}")
-    outcome = _outcome(rc, lines, adjustments)
+    outcome = _outcome(rc, totals)
     if outcome is Outcome.NOT_POSTED:
         notes.append(f"CLP02 {rc.status}: nothing to post for this claim")
         entries: tuple[PlannedEntry, ...] = ()
         if rc.paid.value:
-            why = f"CLP02 {rc.status} with a payment"
-            entry = _unapplied_entry(rc, era_payer_key, key, why)
+            entry = _unapplied_entry(rc, era_payer_key, key, f"CLP02 {rc.status} with a payment")
             entries = (entry,) if entry else ()
             warnings.append(f"claim {ours.number}: CLP02 {rc.status} should pay nothing but "
                             f"pays {rc.paid}; held in unapplied credits")
     else:
-        entries = _claim_entries(rc, ours, lines, adjustments, key)
+        entries = _claim_entries(rc, ours, totals, patient_reasons, key)
     return PlannedClaim(position, rc, ours.key, ours.number, outcome, occurrence, lines,
-                        adjustments, entries, "", tuple(notes))
+                        adjustments, entries, totals, "", tuple(notes))
 
 
 __all__ = [
     "CONTRACTUAL_REASONS",
+    "AdjustmentLike",
+    "ClaimLike",
+    "LineLike",
+    "ProviderAdjustmentLike",
+    "billed_code",
+    "billed_modifiers",
+    "billed_units",
+    "line_label",
     "Effect",
     "MatchedBy",
     "OurClaim",

@@ -23,6 +23,7 @@ post_provider_adjustment provider adjustment (payer) / cash  cash / interest or 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -183,8 +184,11 @@ def _check_legs(practice: Practice, legs: Sequence[LegSpec]) -> Cents:
                 f"leg {index}: account {leg.account} (#{leg.account.pk}) belongs to another "
                 f"practice; every leg must use an account of {practice}"
             )
-        for name in ("claim_ref", "line_ref", "patient_ref"):
-            _check_ref(getattr(leg, name), name=name, where=f"leg {index}")
+        refs = (leg.claim_ref, leg.line_ref, leg.patient_ref)
+        # The common case checked in one step; the slow path names the field at fault.
+        if not all(type(ref) is str and len(ref) <= REF_MAX_LENGTH for ref in refs):
+            for name in ("claim_ref", "line_ref", "patient_ref"):
+                _check_ref(getattr(leg, name), name=name, where=f"leg {index}")
     return check_entry([(leg.side, leg.amount) for leg in legs])
 
 
@@ -419,9 +423,6 @@ class Entry:
     idempotency_key: str | None = None
 
 
-# Rows per INSERT: large enough to amortise the round trip, small enough for SQLite's limit
-# on bound parameters (legs have 9 columns).
-_BULK_BATCH = 1000
 # Keys per look-up query, within every backend's parameter limit.
 _KEY_CHUNK = 900
 
@@ -457,9 +458,13 @@ def _checked_entry(practice: Practice, entry: Entry, index: int) -> tuple[str, C
 
 
 def _existing_by_key(practice: Practice, keys: list[str]) -> dict[str, LedgerTransaction]:
+    from django.db import connection
+
+    # PostgreSQL takes the keys as one array; SQLite in chunks within its parameter limit.
+    size = len(keys) if connection.vendor == "postgresql" else _KEY_CHUNK
     found: dict[str, LedgerTransaction] = {}
-    for start in range(0, len(keys), _KEY_CHUNK):
-        chunk = keys[start:start + _KEY_CHUNK]
+    for start in range(0, len(keys), size):
+        chunk = keys[start:start + size]
         rows = LedgerTransaction.objects.filter(
             practice=practice, idempotency_key__in=chunk
         ).prefetch_related("legs")
@@ -474,16 +479,19 @@ def post_many(
     entries: Sequence[Entry],
     at: datetime,
     by: AbstractBaseUser | None,
-) -> list[LedgerTransaction]:
+) -> list[int]:
     """Post many balanced transactions together, as :func:`post` would one by one.
 
     The same checks run on every entry before anything is written, every transaction gets its
     audit row, and an idempotency key the practice has used before returns the transaction it
     produced (after checking it is the same posting) instead of writing again. The difference
-    is speed: rows go in with bulk inserts, so an 835 of thousands of claims posts in one
-    database transaction without a round trip per leg. Returns the transactions in the order
-    of ``entries``. Any refusal raises :class:`LedgerError` with nothing written.
+    is speed: rows go in with bulk inserts (see :mod:`handbill.ledger.bulk`), so an 835 of
+    thousands of claims posts in one database transaction without a round trip per row.
+    Returns the transaction ids in the order of ``entries``. Any refusal raises
+    :class:`LedgerError` with nothing written.
     """
+    from handbill.ledger.bulk import insert_rows
+
     at = _check_at(at)
     if isinstance(entries, Entry) or not isinstance(entries, Sequence):
         raise LedgerError("entries must be a list of Entry values")
@@ -496,64 +504,59 @@ def post_many(
             raise LedgerError(f"idempotency key {key!r} appears twice in one posting")
         seen.add(key)
     existing = _existing_by_key(practice, keys) if keys else {}
-    results: list[LedgerTransaction | None] = []
-    fresh: list[tuple[int, Entry, str, Cents]] = []
+    results: list[int] = []
+    fresh: list[tuple[int, Entry, str, Cents, tuple[str, str]]] = []
     for index, (entry, (kind, amount, source)) in enumerate(zip(entries, checked, strict=True)):
         earlier = existing.get(entry.idempotency_key) if entry.idempotency_key else None
         if earlier is not None:
             results.append(_replay(earlier, kind=kind, legs=entry.legs,
                                    effective_date=entry.effective_date, source=source,
-                                   reverses=None))
+                                   reverses=None).pk)
             continue
-        results.append(None)
-        fresh.append((index, entry, kind, amount))
+        results.append(0)
+        fresh.append((index, entry, kind, amount, source))
     if not fresh:
-        return [txn for txn in results if txn is not None]
-    created_by = by if by is not None and by.is_authenticated else None
-    rows = [
-        LedgerTransaction(
-            practice=practice, kind=kind, memo=entry.memo, occurred_at=at,
-            effective_date=entry.effective_date, created_by=created_by,
-            source_type=checked[index][2][0], source_id=checked[index][2][1],
-            idempotency_key=entry.idempotency_key,
-        )
-        for index, entry, kind, _amount in fresh
-    ]
+        return results
+    user_id = by.pk if by is not None and by.is_authenticated else None
     try:
         # A savepoint: a concurrent poster that took one of these keys first leaves this
         # transaction usable, and the caller's retry then finds every key and writes nothing.
         with transaction.atomic():
-            LedgerTransaction.objects.bulk_create(rows, batch_size=_BULK_BATCH)
+            ids = insert_rows(
+                LedgerTransaction,
+                ("practice_id", "kind", "memo", "occurred_at", "effective_date",
+                 "created_by_id", "source_type", "source_id", "reverses_id", "idempotency_key"),
+                [(practice.pk, kind, entry.memo, at, entry.effective_date, user_id, source[0],
+                  source[1], None, entry.idempotency_key)
+                 for _index, entry, kind, _amount, source in fresh],
+                with_ids=True,
+            )
     except IntegrityError:
         raise LedgerError(
             "another posting wrote some of these idempotency keys at the same moment; "
             "nothing was written here — run it again and the keys already posted are skipped"
         ) from None
-    legs: list[Leg] = []
-    events: list[AuditEvent] = []
-    actor = created_by
-    for txn, (index, entry, kind, amount) in zip(rows, fresh, strict=True):
-        results[index] = txn
+    legs: list[tuple[object, ...]] = []
+    events: list[tuple[object, ...]] = []
+    label = LedgerTransaction._meta.label_lower
+    for txn_id, (index, entry, kind, amount, _source) in zip(ids, fresh, strict=True):
+        results[index] = txn_id
         for leg in entry.legs:
+            value = leg.amount.value
             debit_side = leg.side is Side.DEBIT
-            legs.append(Leg(
-                transaction_id=txn.pk, practice_id=practice.pk, account_id=leg.account.pk,
-                debit_cents=leg.amount.value if debit_side else 0,
-                credit_cents=0 if debit_side else leg.amount.value,
-                claim_ref=leg.claim_ref, line_ref=leg.line_ref, patient_ref=leg.patient_ref,
-            ))
+            legs.append((txn_id, practice.pk, leg.account.pk, value if debit_side else 0,
+                         0 if debit_side else value, leg.claim_ref, leg.line_ref,
+                         leg.patient_ref))
         # The same row record() writes for post(), built here so it can go in bulk.
-        events.append(AuditEvent(
-            practice_id=practice.pk, actor=actor, action="ledger.post",
-            object_type=LedgerTransaction._meta.label_lower, object_id=str(txn.pk),
-            detail={"kind": kind, "total_cents": amount.value,
-                    "effective_date": entry.effective_date.isoformat(),
-                    "legs": len(entry.legs), "idempotency_key": entry.idempotency_key},
-            occurred_at=at,
-        ))
-    Leg.objects.bulk_create(legs, batch_size=_BULK_BATCH)
-    AuditEvent.objects.bulk_create(events, batch_size=_BULK_BATCH)
-    return [txn for txn in results if txn is not None]
+        events.append((practice.pk, user_id, "ledger.post", label, str(txn_id), json.dumps({
+            "kind": kind, "total_cents": amount.value,
+            "effective_date": entry.effective_date.isoformat(), "legs": len(entry.legs),
+            "idempotency_key": entry.idempotency_key}), at))
+    insert_rows(Leg, ("transaction_id", "practice_id", "account_id", "debit_cents",
+                      "credit_cents", "claim_ref", "line_ref", "patient_ref"), legs)
+    insert_rows(AuditEvent, ("practice_id", "actor_id", "action", "object_type", "object_id",
+                             "detail", "occurred_at"), events)
+    return results
 
 
 # --- The everyday events -------------------------------------------------------------------

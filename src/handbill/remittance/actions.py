@@ -15,16 +15,18 @@ one database transaction with its audit rows. The rules:
 
 from __future__ import annotations
 
+import gc
 import hashlib
+import json
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import IntegrityError, connection, transaction
 
 from handbill.audit.models import AuditEvent
 from handbill.audit.record import record
@@ -37,10 +39,10 @@ from handbill.core.posting_plan import (
     Outcome,
     PlannedEntry,
     PostingPlan,
-    StatusMove,
     build_plan,
 )
 from handbill.ledger import posting
+from handbill.ledger.bulk import insert_rows
 from handbill.ledger.models import Account, LedgerTransaction
 from handbill.ledger.rules import Side
 from handbill.practice.access import authorize
@@ -101,6 +103,23 @@ def _check_at(at: datetime) -> None:
         raise RemittanceError("at must be a timezone-aware datetime")
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Pause Python's cyclic garbage collector while a remittance is read and posted.
+
+    An 835 of 10,000 claims is some half a million small immutable values; each collection
+    pass would walk all of them again, which more than doubles the time to read a file. They
+    hold no reference cycles, so nothing is lost by collecting once afterwards.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def _chunks(items: Sequence[Any], size: int = _BATCH) -> Iterable[Sequence[Any]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
@@ -111,38 +130,58 @@ def _chunks(items: Sequence[Any], size: int = _BATCH) -> Iterable[Sequence[Any]]
 # --------------------------------------------------------------------------------------------
 
 
+def _in_groups(values: Sequence[Any]) -> Iterable[tuple[str, list[Any]]]:
+    """(SQL condition placeholder, parameters) covering ``values``: one array on PostgreSQL,
+    chunks of IN lists within SQLite's parameter limit."""
+    if connection.vendor == "postgresql":
+        yield "= ANY(%s)", [list(values)]
+        return
+    for chunk in _chunks(values):
+        yield f"IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
+
+
 def _our_claims(
     practice: Practice, numbers: Iterable[str], payer_numbers: Iterable[str] = (),
     *, lock: bool = False,
 ) -> list[OurClaim]:
-    """The practice's claims named by CLP01 (``numbers``) or by a PLB reference, with lines."""
-    wanted = sorted(set(numbers))
-    cited = sorted(set(payer_numbers))
-    rows: dict[int, dict[str, Any]] = {}
-    fields = ("pk", "number", "status", "payer_id", "patient__account_number",
-              "date_of_service")
-    queries = [Q(number__in=chunk) for chunk in _chunks(wanted)]
-    queries += [Q(number__in=chunk) | Q(payer_claim_number__in=chunk)
-                for chunk in _chunks(cited)]
-    for query in queries:
-        claims = Claim.objects.filter(query, practice=practice)
-        if lock:
-            # Locks the claims (PostgreSQL) so nothing moves them between planning and posting.
-            list(claims.select_for_update().values_list("pk", flat=True))
-        for row in claims.values(*fields):
-            rows[row["pk"]] = row
-    lines: dict[int, list[OurLine]] = defaultdict(list)
-    for chunk in _chunks(sorted(rows)):
-        for line in ClaimLine.objects.filter(claim_id__in=chunk).values_list(
-                "pk", "claim_id", "control_number", "code", "modifiers", "units",
-                "charge_cents").order_by("claim_id", "number"):
-            pk, claim_id, control, code, modifiers, units, charge = line
-            lines[claim_id].append(OurLine(pk, control, code, tuple(modifiers), units,
-                                           Cents(charge), rows[claim_id]["date_of_service"]))
+    """The practice's claims named by CLP01 (``numbers``) or by a PLB reference, with lines.
+
+    Plain SQL: this reads every claim of a large remittance, and the ORM's per-row work would
+    cost more than the planning itself.
+    """
+    qn = connection.ops.quote_name
+    claim_table, line_table = qn(Claim._meta.db_table), qn(ClaimLine._meta.db_table)
+    patient_table = qn(Claim._meta.get_field("patient").related_model._meta.db_table)
+    # Locks the claims (PostgreSQL) so nothing moves them between planning and posting.
+    suffix = " FOR UPDATE OF c" if lock and connection.vendor == "postgresql" else ""
+    select = (f"SELECT c.id, c.number, c.status, c.payer_id, p.account_number, "  # noqa: S608
+              f"c.date_of_service FROM {claim_table} c JOIN {patient_table} p "
+              f"ON p.id = c.patient_id WHERE c.practice_id = %s AND ")
+    rows: dict[int, tuple[Any, ...]] = {}
+    with connection.cursor() as cursor:
+        for column, values in (("c.number", sorted(set(numbers))),
+                               ("c.payer_claim_number", sorted(set(payer_numbers))),
+                               ("c.number", sorted(set(payer_numbers)))):
+            for condition, params in _in_groups(values) if values else ():
+                cursor.execute(f"{select}{column} {condition}{suffix}", [practice.pk, *params])
+                for row in cursor.fetchall():
+                    rows[row[0]] = row
+        lines: dict[int, list[OurLine]] = defaultdict(list)
+        for condition, params in _in_groups(sorted(rows)) if rows else ():
+            cursor.execute(
+                f"SELECT id, claim_id, control_number, code, modifiers, units, "  # noqa: S608
+                f"charge_cents FROM {line_table} WHERE claim_id {condition} "
+                f"ORDER BY claim_id, number", params)
+            for pk, claim_id, control, code, modifiers, units, charge in cursor.fetchall():
+                if isinstance(modifiers, str):
+                    modifiers = json.loads(modifiers)
+                day = rows[claim_id][5]
+                lines[claim_id].append(OurLine(
+                    pk, control, code, tuple(modifiers), units, Cents(charge),
+                    date.fromisoformat(day) if isinstance(day, str) else day))
     return [
-        OurClaim(pk, row["number"], row["status"], row["patient__account_number"],
-                 row["payer_id"], tuple(lines[pk]))
-        for pk, row in rows.items()
+        OurClaim(pk, number, status, account, payer_id, tuple(lines[pk]))
+        for pk, (_pk, number, status, payer_id, account, _day) in rows.items()
     ]
 
 
@@ -155,7 +194,7 @@ def _resolve_payer(practice: Practice, payment: ReadPayment) -> Payer | None:
         for identifier in payment.payer_ids:
             if identifier in found:
                 return found[identifier]
-    numbers = sorted({c.id for c in payment.remit.claims})
+    numbers = sorted({c.claim_id for c in payment.remit.claims})
     payer_ids: set[int] = set()
     for chunk in _chunks(numbers):
         payer_ids.update(
@@ -170,20 +209,47 @@ def _local_date(practice: Practice, at: datetime) -> date:
     return at.astimezone(ZoneInfo(practice.timezone)).date()
 
 
+# The last plan made, with everything it was made from. ``build_plan`` is a pure function, so
+# when the payment, our claims (as read now), the payer and the date are all the same, the plan
+# is too: previewing and then posting in one process plans once.
+_PLAN_CACHE: dict[str, tuple[tuple[object, ...], PostingPlan]] = {}
+
+
 def _plan(era: EraFile, payment: ReadPayment, *, lock: bool = False) -> PostingPlan:
     remit = payment.remit
     cited = [p.reference.strip() for p in remit.provider_adjustments if p.reference.strip()]
-    claims = _our_claims(era.practice, (c.id for c in remit.claims), cited, lock=lock)
-    return build_plan(remit, claims, era_payer_key=era.payer_id,
-                      default_date=_local_date(era.practice, era.imported_at))
+    claims = _our_claims(era.practice, (c.claim_id for c in remit.claims), cited, lock=lock)
+    default_date = _local_date(era.practice, era.imported_at)
+    inputs = (era.sha256, era.transaction_index, era.payer_id, default_date, claims)
+    cached = _PLAN_CACHE.get("last")
+    if cached is not None and cached[0] == inputs:
+        return cached[1]
+    plan = build_plan(remit, claims, era_payer_key=era.payer_id, default_date=default_date)
+    _PLAN_CACHE["last"] = (inputs, plan)
+    return plan
+
+
+# The payments of the last file read, by (file digest, place in the file). Importing and
+# posting in one process (the inbox, ``remit import --commit``) then reads the file once; the
+# values are immutable and the key is the content itself, so sharing them is safe.
+_READ_CACHE: dict[tuple[str, int], ReadPayment] = {}
+
+
+def _remember(digest: str, payments: list[ReadPayment]) -> None:
+    _READ_CACHE.clear()
+    _READ_CACHE.update(((digest, p.index), p) for p in payments)
 
 
 def _read_era(era: EraFile) -> ReadPayment:
+    cached = _READ_CACHE.get((era.sha256, era.transaction_index))
+    if cached is not None:
+        return cached
     try:
         payments = read_payments(era.raw)
     except RemittanceRefused as exc:
         # It read when imported; only a change to the reader can get here.
         raise RemittanceError(f"ERA #{era.pk} no longer reads: {exc}") from None
+    _remember(era.sha256, payments)
     for payment in payments:
         if payment.index == era.transaction_index:
             return payment
@@ -196,6 +262,7 @@ def _read_era(era: EraFile) -> ReadPayment:
 
 
 @transaction.atomic
+@_collector_paused()
 def import_835(
     *,
     practice: Practice,
@@ -217,6 +284,7 @@ def import_835(
         raise RemittanceError("pass the 835 as text (decode the file first)")
     payments = read_payments(text)
     digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    _remember(digest, payments)
     earlier = list(EraFile.objects.filter(practice=practice, sha256=digest)
                    .order_by("transaction_index"))
     if earlier:
@@ -263,6 +331,7 @@ def import_835(
     return eras
 
 
+@_collector_paused()
 def plan_posting(era: EraFile) -> PostingPlan:
     """What committing ``era`` would do, computed now from its text and our claims."""
     return _plan(era, _read_era(era))
@@ -295,67 +364,82 @@ def refuse_posting(
 
 @dataclass(frozen=True, slots=True)
 class _Rows:
-    claim_payments: list[ClaimPayment]
-    provider_adjustments: list[ProviderAdjustment]
+    claim_payments: list[int]  # ids, in the plan's claim order
+    provider_adjustments: list[int]
+
+
+def _json(value: object) -> str:
+    return json.dumps(value)
+
+
+_LIST_JSON: dict[tuple[str, ...], str] = {}
+
+
+def _json_list(values: tuple[str, ...]) -> str:
+    """JSON for a short list of codes; a remittance repeats the same few thousands of times."""
+    found = _LIST_JSON.get(values)
+    if found is None:
+        if len(_LIST_JSON) > 10_000:
+            _LIST_JSON.clear()
+        found = _LIST_JSON[values] = json.dumps(list(values))
+    return found
 
 
 def _write_rows(era: EraFile, plan: PostingPlan) -> _Rows:
-    claim_rows = [
-        ClaimPayment(
-            era=era, practice_id=era.practice_id, position=pc.position,
-            claim_id=pc.claim_key, patient_control_number=pc.remit.id[:38],
-            status_code=pc.remit.status[:2], charge_cents=pc.remit.charge.value,
-            paid_cents=pc.remit.paid.value,
-            patient_responsibility_cents=pc.remit.patient_responsibility.value,
-            payer_claim_number=pc.remit.payer_claim_number[:50], outcome=pc.outcome.value,
-            unmatched_reason=pc.unmatched_reason,
-        )
-        for pc in plan.claims
-    ]
-    ClaimPayment.objects.bulk_create(claim_rows, batch_size=_BATCH)
-    line_rows: list[ServicePayment] = []
-    for pc, row in zip(plan.claims, claim_rows, strict=True):
+    claim_ids = insert_rows(
+        ClaimPayment,
+        ("era_id", "practice_id", "position", "claim_id", "patient_control_number",
+         "status_code", "charge_cents", "paid_cents", "patient_responsibility_cents",
+         "payer_claim_number", "outcome", "unmatched_reason"),
+        [(era.pk, era.practice_id, pc.position, pc.claim_key, pc.remit.claim_id[:38],
+          pc.remit.status[:2], pc.remit.charge.value, pc.remit.paid.value,
+          pc.remit.patient_responsibility.value, pc.remit.payer_claim_number[:50],
+          pc.outcome.value, pc.unmatched_reason)
+         for pc in plan.claims],
+        with_ids=True,
+    )
+    line_rows = []
+    for pc, claim_id in zip(plan.claims, claim_ids, strict=True):
         for line in pc.lines:
             r = line.remit
-            line_rows.append(ServicePayment(
-                claim_payment_id=row.pk, position=line.position, claim_line_id=line.line_key,
-                matched_by=line.matched_by.value, code=r.code[:48], modifiers=list(r.modifiers),
-                original_code=r.original_code[:48], units=r.units,
-                original_units=r.original_units, charge_cents=r.charge.value,
-                paid_cents=r.paid.value,
-                allowed_cents=r.allowed.value if r.allowed is not None else None,
-                service_date=r.service_date, control_number=r.control_number[:50],
-                remarks=list(r.remarks), note="; ".join(line.notes),
-            ))
-    ServicePayment.objects.bulk_create(line_rows, batch_size=_BATCH)
-    adjustments: list[Adjustment] = []
-    lines = iter(line_rows)
-    for pc, row in zip(plan.claims, claim_rows, strict=True):
+            line_rows.append((
+                claim_id, line.position, line.line_key, line.matched_by.value, r.code[:48],
+                _json_list(r.modifiers), r.original_code[:48], r.units, r.original_units,
+                r.charge.value, r.paid.value,
+                r.allowed.value if r.allowed is not None else None, r.service_date,
+                r.control_number[:50], _json_list(r.remarks), "; ".join(line.notes)))
+    line_ids = insert_rows(
+        ServicePayment,
+        ("claim_payment_id", "position", "claim_line_id", "matched_by", "code", "modifiers",
+         "original_code", "units", "original_units", "charge_cents", "paid_cents",
+         "allowed_cents", "service_date", "control_number", "remarks", "note"),
+        line_rows, with_ids=True,
+    )
+    adjustments: list[tuple[object, ...]] = []
+    next_line = iter(line_ids)
+    for pc, claim_id in zip(plan.claims, claim_ids, strict=True):
         adjustments.extend(
-            Adjustment(claim_payment_id=row.pk, group=a.group[:2], reason=a.reason[:5],
-                       amount_cents=a.amount.value, quantity=a.quantity[:15],
-                       effect=a.effect.value)
-            for a in pc.adjustments)
+            (claim_id, None, a.group[:2], a.reason[:5], a.amount.value, a.quantity[:15],
+             a.effect.value) for a in pc.adjustments)
         for line in pc.lines:
-            line_row = next(lines)
+            line_id = next(next_line)
             adjustments.extend(
-                Adjustment(claim_payment_id=row.pk, service_payment_id=line_row.pk,
-                           group=a.group[:2], reason=a.reason[:5], amount_cents=a.amount.value,
-                           quantity=a.quantity[:15], effect=a.effect.value)
-                for a in line.adjustments)
-    Adjustment.objects.bulk_create(adjustments, batch_size=_BATCH)
+                (claim_id, line_id, a.group[:2], a.reason[:5], a.amount.value,
+                 a.quantity[:15], a.effect.value) for a in line.adjustments)
+    insert_rows(Adjustment, ("claim_payment_id", "service_payment_id", "group", "reason",
+                             "amount_cents", "quantity", "effect"), adjustments)
     cited = {c.number: c.key for c in _claims_by_number(era.practice, plan)}
-    provider_rows = [
-        ProviderAdjustment(
-            era=era, position=p.position, provider_id=p.remit.provider_id[:50],
-            fiscal_period_date=p.remit.fiscal_date, reason=p.remit.reason[:2],
-            reference=p.remit.reference[:50], amount_cents=p.remit.amount.value,
-            claim_id=cited.get(p.claim_number),
-        )
-        for p in plan.provider_adjustments
-    ]
-    ProviderAdjustment.objects.bulk_create(provider_rows, batch_size=_BATCH)
-    return _Rows(claim_rows, provider_rows)
+    provider_ids = insert_rows(
+        ProviderAdjustment,
+        ("era_id", "position", "provider_id", "fiscal_period_date", "reason", "reference",
+         "amount_cents", "claim_id"),
+        [(era.pk, p.position, p.remit.provider_id[:50], p.remit.fiscal_period_date,
+          p.remit.reason[:2], p.remit.reference[:50], p.remit.amount.value,
+          cited.get(p.claim_number))
+         for p in plan.provider_adjustments],
+        with_ids=True,
+    )
+    return _Rows(claim_ids, provider_ids)
 
 
 @dataclass(frozen=True, slots=True)
@@ -393,16 +477,13 @@ class _Accounts:
         return account
 
 
+_SIDES = {side.value: side for side in Side}
+
+
 def _legs(entry: PlannedEntry, accounts: _Accounts) -> list[posting.LegSpec]:
     return [
-        posting.LegSpec(
-            account=accounts.get(leg.account, leg.payer_key),
-            side=Side(leg.side),
-            amount=leg.amount,
-            claim_ref=entry.claim_ref,
-            line_ref=leg.line_ref,
-            patient_ref=entry.patient_ref,
-        )
+        posting.LegSpec(accounts.get(leg.account, leg.payer_key), _SIDES[leg.side], leg.amount,
+                        entry.claim_ref, "", entry.patient_ref)
         for leg in entry.legs
     ]
 
@@ -449,16 +530,16 @@ def _post_ledger(
     """Every entry of the plan; returns (transactions posted, of which reversals)."""
     practice = era.practice
     accounts = _Accounts(practice)
-    sources = {str(row.pk) for row in rows.claim_payments}
+    sources = {str(pk) for pk in rows.claim_payments}
     entries: list[posting.Entry] = []
     reversals = 0
     takeback_reason = f"835 trace {plan.trace} from {plan.payer_name or plan.payer_identifier}"
     planned: list[tuple[PlannedEntry, tuple[str, int]]] = []
-    for pc, row in zip(plan.claims, rows.claim_payments, strict=True):
-        planned.extend((entry, (CLAIM_PAYMENT_SOURCE, row.pk)) for entry in pc.entries)
-    for pa, row in zip(plan.provider_adjustments, rows.provider_adjustments, strict=True):
+    for pc, row_id in zip(plan.claims, rows.claim_payments, strict=True):
+        planned.extend((entry, (CLAIM_PAYMENT_SOURCE, row_id)) for entry in pc.entries)
+    for pa, row_id in zip(plan.provider_adjustments, rows.provider_adjustments, strict=True):
         if pa.entry is not None:
-            planned.append((pa.entry, (PROVIDER_ADJUSTMENT_SOURCE, row.pk)))
+            planned.append((pa.entry, (PROVIDER_ADJUSTMENT_SOURCE, row_id)))
     # Takebacks first: a reversal must find the earlier file's posting, never one this file
     # is about to make for the same claim.
     for entry, source in planned:
@@ -478,66 +559,73 @@ def _post_ledger(
     return len(entries) + reversals, reversals
 
 
-def _move_claims(
-    moves: Sequence[StatusMove], *, practice: Practice, by: AbstractBaseUser | None,
-    at: datetime,
-) -> None:
-    """The plan's status moves, each a legal move with its ClaimEvent and audit row.
+def _update_claims(
+    plan: PostingPlan, *, practice: Practice, by: AbstractBaseUser | None, at: datetime,
+) -> tuple[int, int]:
+    """The plan's status moves and the payer claim numbers (CLP07, kept for REF*F8 on later
+    replacements and voids), in one update per claim; returns (moved, numbers stored).
 
-    The same bookkeeping as ``claims.actions.transition`` — checked against the claim-status
-    table, a ClaimEvent and a ``claim.<status>`` audit row per claim — done in bulk, because
+    Each move gets the same bookkeeping as ``claims.actions.transition`` — checked against the
+    claim-status table, a ClaimEvent and a ``claim.<status>`` audit row — done in bulk, because
     an 835 moves thousands of claims at once. The claims were locked when the plan was made.
     """
-    if not moves:
-        return
-    current = {}
-    for chunk in _chunks([m.claim_key for m in moves]):
-        current.update(Claim.objects.filter(pk__in=chunk).values_list("pk", "status"))
-    by_target: dict[str, list[int]] = defaultdict(list)
-    for move in moves:
-        # The claims are locked, so this only fails if the plan was made from stale rows.
-        if current.get(move.claim_key) != move.from_status:
-            raise RemittanceError(
-                f"claim {move.claim_number} changed while the remittance was being posted; "
-                "nothing was posted — post it again")
-        check_transition(move.from_status, move.to_status)
-        by_target[move.to_status].append(move.claim_key)
-    for target, keys in by_target.items():
-        for chunk in _chunks(keys):
-            Claim.objects.filter(pk__in=chunk).update(status=target)
-    user = _user(by)
-    ClaimEvent.objects.bulk_create(
-        (ClaimEvent(claim_id=m.claim_key, from_status=m.from_status, to_status=m.to_status,
-                    note=m.note, by=user, at=at) for m in moves),
-        batch_size=_BATCH)
-    AuditEvent.objects.bulk_create(
-        (AuditEvent(practice=practice, actor=user, action=f"claim.{m.to_status}",
-                    object_type=Claim._meta.label_lower, object_id=str(m.claim_key),
-                    detail={"from_status": m.from_status, "note": m.note}, occurred_at=at)
-         for m in moves),
-        batch_size=_BATCH)
-
-
-def _store_payer_claim_numbers(plan: PostingPlan) -> int:
-    """Keep CLP07 on the claim for later replacements and voids (REF*F8)."""
-    latest: dict[int, str] = {}
+    numbers: dict[int, str] = {}
     for pc in plan.claims:
         number = pc.remit.payer_claim_number.strip()
         if pc.claim_key is not None and number and pc.outcome is not Outcome.REVERSED:
-            latest[pc.claim_key] = number[:50]
-    if not latest:
-        return 0
-    changed: list[Claim] = []
-    for chunk in _chunks(sorted(latest)):
-        for pk, current in Claim.objects.filter(pk__in=chunk).values_list(
-                "pk", "payer_claim_number"):
-            if current != latest[pk]:
-                changed.append(Claim(pk=pk, payer_claim_number=latest[pk]))
-    Claim.objects.bulk_update(changed, ["payer_claim_number"], batch_size=_BATCH)
-    return len(changed)
+            numbers[pc.claim_key] = number[:50]
+    moves = {m.claim_key: m for m in plan.moves}
+    keys = sorted(numbers.keys() | moves.keys())
+    current: dict[int, tuple[str, str]] = {}
+    for chunk in _chunks(keys):
+        current.update((pk, (status, number)) for pk, status, number in Claim.objects.filter(
+            pk__in=chunk).values_list("pk", "status", "payer_claim_number"))
+    changes: list[tuple[str, str, int]] = []
+    stored = 0
+    for pk in keys:
+        status, number = current[pk]
+        move = moves.get(pk)
+        if move is not None:
+            # The claims are locked, so this only fails if the plan was made from stale rows.
+            if status != move.from_status:
+                raise RemittanceError(
+                    f"claim {move.claim_number} changed while the remittance was being posted; "
+                    "nothing was posted — post it again")
+            check_transition(move.from_status, move.to_status)
+        new_status = move.to_status if move is not None else status
+        new_number = numbers.get(pk, number)
+        stored += new_number != number
+        if (new_status, new_number) != (status, number):
+            changes.append((new_status, new_number, pk))
+    if changes:
+        table = connection.ops.quote_name(Claim._meta.db_table)
+        with connection.cursor() as cursor:
+            if connection.vendor == "postgresql":
+                cursor.execute(
+                    f"UPDATE {table} AS c SET status = v.status, "  # noqa: S608
+                    "payer_claim_number = v.number FROM unnest(%s::text[], %s::text[], "
+                    "%s::bigint[]) AS v(status, number, id) WHERE c.id = v.id",
+                    [list(column) for column in zip(*changes, strict=True)])
+            else:
+                cursor.executemany(
+                    f"UPDATE {table} SET status = %s, payer_claim_number = %s "  # noqa: S608
+                    "WHERE id = %s", changes)
+    if moves:
+        user_id = by.pk if by is not None and by.is_authenticated else None
+        insert_rows(ClaimEvent, ("claim_id", "from_status", "to_status", "note", "by_id", "at"),
+                    [(m.claim_key, m.from_status, m.to_status, m.note, user_id, at)
+                     for m in plan.moves])
+        label = Claim._meta.label_lower
+        insert_rows(AuditEvent, ("practice_id", "actor_id", "action", "object_type",
+                                 "object_id", "detail", "occurred_at"),
+                    [(practice.pk, user_id, f"claim.{m.to_status}", label, str(m.claim_key),
+                      _json({"from_status": m.from_status, "note": m.note}), at)
+                     for m in plan.moves])
+    return len(moves), stored
 
 
 @transaction.atomic
+@_collector_paused()
 def commit_posting(*, era: EraFile, by: AbstractBaseUser | None, at: datetime) -> EraFile:
     """Post ``era``: rows, ledger entries and claim statuses in one transaction.
 
@@ -555,8 +643,7 @@ def commit_posting(*, era: EraFile, by: AbstractBaseUser | None, at: datetime) -
     plan = _plan(locked, payment, lock=True)
     rows = _write_rows(locked, plan)
     posted, reversals = _post_ledger(locked, plan, rows, by=by, at=at)
-    _move_claims(plan.moves, practice=locked.practice, by=by, at=at)
-    numbers = _store_payer_claim_numbers(plan)
+    _moved, numbers = _update_claims(plan, practice=locked.practice, by=by, at=at)
     locked.status = EraStatus.POSTED
     locked.posted_at = at
     locked.posted_by = _user(by)

@@ -8,17 +8,12 @@ segment and the reason.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from handbill.core.money import Cents
-from handbill.core.posting_plan import (
-    Remit,
-    RemitAdjustment,
-    RemitClaim,
-    RemitLine,
-    RemitProviderAdjustment,
-)
+from handbill.core.posting_plan import ClaimLike, ProviderAdjustmentLike, Remit
 from handbill.x12 import r277ca, r835, r999
 from handbill.x12.tokens import X12Error, iter_transactions
 
@@ -83,33 +78,12 @@ def payer_ids(remittance: r835.Remittance) -> tuple[str, ...]:
     return tuple(dict.fromkeys(c.strip() for c in candidates if c and c.strip()))
 
 
-def _adjustments(items: tuple[r835.Adjustment, ...]) -> tuple[RemitAdjustment, ...]:
-    return tuple(RemitAdjustment(a.group, a.reason, a.amount, a.quantity) for a in items)
-
-
 def to_remit(remittance: r835.Remittance) -> Remit:
+    """The planner's view of one payment. Claims, lines and adjustments pass through as the
+    reader made them; mypy checks here that they still have the fields the planner reads."""
     payment = remittance.payment
-    claims = tuple(
-        RemitClaim(
-            id=c.claim_id, status=c.status, charge=c.charge, paid=c.paid,
-            patient_responsibility=c.patient_responsibility,
-            payer_claim_number=c.payer_claim_number,
-            adjustments=_adjustments(c.adjustments),
-            lines=tuple(
-                RemitLine(
-                    code=s.code, modifiers=s.modifiers, charge=s.charge, paid=s.paid,
-                    units=s.units, original_code=s.original_code,
-                    original_modifiers=s.original_modifiers, original_units=s.original_units,
-                    service_date=s.service_date, control_number=s.control_number,
-                    allowed=s.allowed, adjustments=_adjustments(s.adjustments),
-                    remarks=s.remarks,
-                )
-                for s in c.lines
-            ),
-            service_date=c.statement_from, remarks=c.remarks,
-        )
-        for c in remittance.claims
-    )
+    claims: Sequence[ClaimLike] = remittance.claims
+    provider: Sequence[ProviderAdjustmentLike] = remittance.provider_adjustments
     return Remit(
         trace=payment.trace,
         payer_identifier=payment.originator or next(iter(payer_ids(remittance)), ""),
@@ -118,11 +92,7 @@ def to_remit(remittance: r835.Remittance) -> Remit:
         method=payment.method,
         payment_date=payment.payment_date or payment.production_date,
         claims=claims,
-        provider_adjustments=tuple(
-            RemitProviderAdjustment(p.reason, p.reference, p.amount, p.provider_id,
-                                    p.fiscal_period_date)
-            for p in remittance.provider_adjustments
-        ),
+        provider_adjustments=provider,
     )
 
 
