@@ -15,6 +15,7 @@ from handbill.audit.models import AuditEvent
 from handbill.claims.models import Claim, ClaimEvent
 from handbill.core import posting_plan as pp
 from handbill.core.money import Cents
+from handbill.ledger import posting
 from handbill.ledger.balances import (
     account_balance,
     claim_balance,
@@ -22,7 +23,7 @@ from handbill.ledger.balances import (
     trial_balance,
 )
 from handbill.ledger.models import Account, AccountKind, LedgerTransaction, Leg, TransactionKind
-from handbill.remittance import actions
+from handbill.remittance import actions, writing
 from handbill.remittance.models import (
     Adjustment,
     ClaimPayment,
@@ -287,7 +288,7 @@ def test_posting_the_same_file_twice_changes_nothing(clinic: Clinic) -> None:
     assert snapshot() == before
 
 
-@pytest.mark.parametrize("where", ["_update_claims", "post_many"])
+@pytest.mark.parametrize("where", ["write_rows", "update_claims", "post_many"])
 def test_a_failure_half_way_changes_nothing(
     clinic: Clinic, monkeypatch: pytest.MonkeyPatch, where: str
 ) -> None:
@@ -301,7 +302,7 @@ def test_a_failure_half_way_changes_nothing(
     def boom(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("the database server went away")
 
-    target = actions.posting if where == "post_many" else actions
+    target = posting if where == "post_many" else writing
     original: Callable[..., Any] = getattr(target, where)
     if where == "post_many":
         # Fail after the ledger rows are written, inside the bulk path itself.

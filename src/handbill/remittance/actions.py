@@ -17,59 +17,29 @@ from __future__ import annotations
 
 import gc
 import hashlib
-import json
-from collections import defaultdict
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 
-from handbill.audit.models import AuditEvent
 from handbill.audit.record import record
-from handbill.claims.models import Claim, ClaimEvent, ClaimLine
-from handbill.core.claim_status import check_transition
-from handbill.core.money import Cents
-from handbill.core.posting_plan import (
-    OurClaim,
-    OurLine,
-    Outcome,
-    PlannedEntry,
-    PostingPlan,
-    build_plan,
-)
-from handbill.ledger import posting
-from handbill.ledger.bulk import insert_rows
-from handbill.ledger.models import Account, LedgerTransaction
-from handbill.ledger.rules import Side
+from handbill.core.posting_plan import PostingPlan, build_plan
 from handbill.practice.access import authorize
-from handbill.practice.models import Payer, Practice
-from handbill.remittance.models import (
-    Adjustment,
-    ClaimPayment,
-    EraFile,
-    EraStatus,
-    ProviderAdjustment,
-    ServicePayment,
-)
+from handbill.practice.models import Practice
+from handbill.remittance import ourclaims, writing
+from handbill.remittance.acknowledgements import process_acknowledgements
+from handbill.remittance.models import EraFile, EraStatus
 from handbill.remittance.reading import ReadPayment, RemittanceRefused, read_payments
+from handbill.remittance.writing import RemittanceError
+from handbill.submissions.models import InboxFile
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser
 
-    from handbill.submissions.models import InboxFile
-
-
-def process_acknowledgements(
-    *, practice: Practice, inbox_file: InboxFile, by: AbstractBaseUser | None, at: datetime
-) -> Any:
-    """Read a downloaded 999 or 277CA (see :mod:`handbill.remittance.acknowledgements`)."""
-    from handbill.remittance.acknowledgements import process_acknowledgements as process
-
-    return process(practice=practice, inbox_file=inbox_file, by=by, at=at)
 
 __all__ = [
     "InboxOutcome",
@@ -83,15 +53,7 @@ __all__ = [
     "refuse_posting",
 ]
 
-CLAIM_PAYMENT_SOURCE = "remittance.claimpayment"
-PROVIDER_ADJUSTMENT_SOURCE = "remittance.provideradjustment"
-# Rows per bulk INSERT and ids per IN (...) query: within SQLite's parameter limit.
-_BATCH = 900
 _SUMMARY_LIMIT = 200
-
-
-class RemittanceError(ValueError):
-    """A remittance action that cannot go ahead; the message says why and what to do."""
 
 
 def _user(by: AbstractBaseUser | None) -> AbstractBaseUser | None:
@@ -120,91 +82,6 @@ def _collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def _chunks(items: Sequence[Any], size: int = _BATCH) -> Iterable[Sequence[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start:start + size]
-
-
-# --------------------------------------------------------------------------------------------
-# Our claims, as the planner takes them
-# --------------------------------------------------------------------------------------------
-
-
-def _in_groups(values: Sequence[Any]) -> Iterable[tuple[str, list[Any]]]:
-    """(SQL condition placeholder, parameters) covering ``values``: one array on PostgreSQL,
-    chunks of IN lists within SQLite's parameter limit."""
-    if connection.vendor == "postgresql":
-        yield "= ANY(%s)", [list(values)]
-        return
-    for chunk in _chunks(values):
-        yield f"IN ({', '.join(['%s'] * len(chunk))})", list(chunk)
-
-
-def _our_claims(
-    practice: Practice, numbers: Iterable[str], payer_numbers: Iterable[str] = (),
-    *, lock: bool = False,
-) -> list[OurClaim]:
-    """The practice's claims named by CLP01 (``numbers``) or by a PLB reference, with lines.
-
-    Plain SQL: this reads every claim of a large remittance, and the ORM's per-row work would
-    cost more than the planning itself.
-    """
-    qn = connection.ops.quote_name
-    claim_table, line_table = qn(Claim._meta.db_table), qn(ClaimLine._meta.db_table)
-    patient_table = qn(Claim._meta.get_field("patient").related_model._meta.db_table)
-    # Locks the claims (PostgreSQL) so nothing moves them between planning and posting.
-    suffix = " FOR UPDATE OF c" if lock and connection.vendor == "postgresql" else ""
-    select = (f"SELECT c.id, c.number, c.status, c.payer_id, p.account_number, "  # noqa: S608
-              f"c.date_of_service FROM {claim_table} c JOIN {patient_table} p "
-              f"ON p.id = c.patient_id WHERE c.practice_id = %s AND ")
-    rows: dict[int, tuple[Any, ...]] = {}
-    with connection.cursor() as cursor:
-        for column, values in (("c.number", sorted(set(numbers))),
-                               ("c.payer_claim_number", sorted(set(payer_numbers))),
-                               ("c.number", sorted(set(payer_numbers)))):
-            for condition, params in _in_groups(values) if values else ():
-                cursor.execute(f"{select}{column} {condition}{suffix}", [practice.pk, *params])
-                for row in cursor.fetchall():
-                    rows[row[0]] = row
-        lines: dict[int, list[OurLine]] = defaultdict(list)
-        for condition, params in _in_groups(sorted(rows)) if rows else ():
-            cursor.execute(
-                f"SELECT id, claim_id, control_number, code, modifiers, units, "  # noqa: S608
-                f"charge_cents FROM {line_table} WHERE claim_id {condition} "
-                f"ORDER BY claim_id, number", params)
-            for pk, claim_id, control, code, modifiers, units, charge in cursor.fetchall():
-                if isinstance(modifiers, str):
-                    modifiers = json.loads(modifiers)
-                day = rows[claim_id][5]
-                lines[claim_id].append(OurLine(
-                    pk, control, code, tuple(modifiers), units, Cents(charge),
-                    date.fromisoformat(day) if isinstance(day, str) else day))
-    return [
-        OurClaim(pk, number, status, account, payer_id, tuple(lines[pk]))
-        for pk, (_pk, number, status, payer_id, account, _day) in rows.items()
-    ]
-
-
-def _resolve_payer(practice: Practice, payment: ReadPayment) -> Payer | None:
-    """The practice's payer the file names (REF*2U, N1*PR id, TRN03), else the one payer of
-    every claim the file pays."""
-    if payment.payer_ids:
-        found = {p.payer_id: p for p in Payer.objects.filter(
-            practice=practice, payer_id__in=list(payment.payer_ids))}
-        for identifier in payment.payer_ids:
-            if identifier in found:
-                return found[identifier]
-    numbers = sorted({c.claim_id for c in payment.remit.claims})
-    payer_ids: set[int] = set()
-    for chunk in _chunks(numbers):
-        payer_ids.update(
-            Claim.objects.filter(practice=practice, number__in=chunk, payer__isnull=False)
-            .values_list("payer_id", flat=True).distinct())
-    if len(payer_ids) == 1:
-        return Payer.objects.get(pk=payer_ids.pop())
-    return None
-
-
 def _local_date(practice: Practice, at: datetime) -> date:
     return at.astimezone(ZoneInfo(practice.timezone)).date()
 
@@ -218,7 +95,8 @@ _PLAN_CACHE: dict[str, tuple[tuple[object, ...], PostingPlan]] = {}
 def _plan(era: EraFile, payment: ReadPayment, *, lock: bool = False) -> PostingPlan:
     remit = payment.remit
     cited = [p.reference.strip() for p in remit.provider_adjustments if p.reference.strip()]
-    claims = _our_claims(era.practice, (c.claim_id for c in remit.claims), cited, lock=lock)
+    claims = ourclaims.our_claims(era.practice, (c.claim_id for c in remit.claims), cited,
+                                  lock=lock)
     default_date = _local_date(era.practice, era.imported_at)
     inputs = (era.sha256, era.transaction_index, era.payer_id, default_date, claims)
     cached = _PLAN_CACHE.get("last")
@@ -301,7 +179,7 @@ def import_835(
                 f"payment {remit.trace} from {remit.payer_name or remit.payer_identifier} "
                 f"was already imported as ERA #{twin.pk} ({twin.status}) from another file; "
                 "it is not imported twice"])
-        payer = _resolve_payer(practice, payment)
+        payer = ourclaims.resolve_payer(practice, payment)
         try:
             with transaction.atomic():
                 era = EraFile.objects.create(
@@ -362,268 +240,6 @@ def refuse_posting(
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
-class _Rows:
-    claim_payments: list[int]  # ids, in the plan's claim order
-    provider_adjustments: list[int]
-
-
-def _json(value: object) -> str:
-    return json.dumps(value)
-
-
-_LIST_JSON: dict[tuple[str, ...], str] = {}
-
-
-def _json_list(values: tuple[str, ...]) -> str:
-    """JSON for a short list of codes; a remittance repeats the same few thousands of times."""
-    found = _LIST_JSON.get(values)
-    if found is None:
-        if len(_LIST_JSON) > 10_000:
-            _LIST_JSON.clear()
-        found = _LIST_JSON[values] = json.dumps(list(values))
-    return found
-
-
-def _write_rows(era: EraFile, plan: PostingPlan) -> _Rows:
-    claim_ids = insert_rows(
-        ClaimPayment,
-        ("era_id", "practice_id", "position", "claim_id", "patient_control_number",
-         "status_code", "charge_cents", "paid_cents", "patient_responsibility_cents",
-         "payer_claim_number", "outcome", "unmatched_reason"),
-        [(era.pk, era.practice_id, pc.position, pc.claim_key, pc.remit.claim_id[:38],
-          pc.remit.status[:2], pc.remit.charge.value, pc.remit.paid.value,
-          pc.remit.patient_responsibility.value, pc.remit.payer_claim_number[:50],
-          pc.outcome.value, pc.unmatched_reason)
-         for pc in plan.claims],
-        with_ids=True,
-    )
-    line_rows = []
-    for pc, claim_id in zip(plan.claims, claim_ids, strict=True):
-        for line in pc.lines:
-            r = line.remit
-            line_rows.append((
-                claim_id, line.position, line.line_key, line.matched_by.value, r.code[:48],
-                _json_list(r.modifiers), r.original_code[:48], r.units, r.original_units,
-                r.charge.value, r.paid.value,
-                r.allowed.value if r.allowed is not None else None, r.service_date,
-                r.control_number[:50], _json_list(r.remarks), "; ".join(line.notes)))
-    line_ids = insert_rows(
-        ServicePayment,
-        ("claim_payment_id", "position", "claim_line_id", "matched_by", "code", "modifiers",
-         "original_code", "units", "original_units", "charge_cents", "paid_cents",
-         "allowed_cents", "service_date", "control_number", "remarks", "note"),
-        line_rows, with_ids=True,
-    )
-    adjustments: list[tuple[object, ...]] = []
-    next_line = iter(line_ids)
-    for pc, claim_id in zip(plan.claims, claim_ids, strict=True):
-        adjustments.extend(
-            (claim_id, None, a.group[:2], a.reason[:5], a.amount.value, a.quantity[:15],
-             a.effect.value) for a in pc.adjustments)
-        for line in pc.lines:
-            line_id = next(next_line)
-            adjustments.extend(
-                (claim_id, line_id, a.group[:2], a.reason[:5], a.amount.value,
-                 a.quantity[:15], a.effect.value) for a in line.adjustments)
-    insert_rows(Adjustment, ("claim_payment_id", "service_payment_id", "group", "reason",
-                             "amount_cents", "quantity", "effect"), adjustments)
-    cited = {c.number: c.key for c in _claims_by_number(era.practice, plan)}
-    provider_ids = insert_rows(
-        ProviderAdjustment,
-        ("era_id", "position", "provider_id", "fiscal_period_date", "reason", "reference",
-         "amount_cents", "claim_id"),
-        [(era.pk, p.position, p.remit.provider_id[:50], p.remit.fiscal_period_date,
-          p.remit.reason[:2], p.remit.reference[:50], p.remit.amount.value,
-          cited.get(p.claim_number))
-         for p in plan.provider_adjustments],
-        with_ids=True,
-    )
-    return _Rows(claim_ids, provider_ids)
-
-
-@dataclass(frozen=True, slots=True)
-class _Cited:
-    number: str
-    key: int
-
-
-def _claims_by_number(practice: Practice, plan: PostingPlan) -> list[_Cited]:
-    numbers = sorted({p.claim_number for p in plan.provider_adjustments if p.claim_number})
-    if not numbers:
-        return []
-    return [_Cited(number, pk) for pk, number in Claim.objects.filter(
-        practice=practice, number__in=numbers).values_list("pk", "number")]
-
-
-class _Accounts:
-    """Ledger accounts by (kind, payer), looked up once each."""
-
-    def __init__(self, practice: Practice) -> None:
-        self.practice = practice
-        self.found: dict[tuple[str, int | None], Account] = {}
-        self.payers: dict[int, Payer] = {}
-
-    def get(self, kind: str, payer_key: int | None) -> Account:
-        account = self.found.get((kind, payer_key))
-        if account is None:
-            payer = None
-            if payer_key is not None:
-                payer = self.payers.get(payer_key)
-                if payer is None:
-                    payer = self.payers[payer_key] = Payer.objects.get(pk=payer_key)
-            account = self.found[(kind, payer_key)] = posting.account_for(
-                self.practice, kind, payer)
-        return account
-
-
-_SIDES = {side.value: side for side in Side}
-
-
-def _legs(entry: PlannedEntry, accounts: _Accounts) -> list[posting.LegSpec]:
-    return [
-        posting.LegSpec(accounts.get(leg.account, leg.payer_key), _SIDES[leg.side], leg.amount,
-                        entry.claim_ref, "", entry.patient_ref)
-        for leg in entry.legs
-    ]
-
-
-def _mirror_rows(legs: Sequence[posting.LegSpec]) -> list[tuple[int, int, int, str, str, str]]:
-    """The leg rows of the transaction these legs would undo (sides swapped)."""
-    return sorted(
-        (leg.account.pk,
-         leg.amount.value if leg.side is Side.CREDIT else 0,
-         leg.amount.value if leg.side is Side.DEBIT else 0,
-         leg.claim_ref, leg.line_ref, leg.patient_ref)
-        for leg in legs
-    )
-
-
-def _original_of(
-    entry: PlannedEntry, legs: Sequence[posting.LegSpec], practice: Practice,
-    this_era_sources: set[str],
-) -> LedgerTransaction | None:
-    """The earlier posting a takeback mirrors exactly, still unreversed, if there is one."""
-    candidates = (
-        LedgerTransaction.objects.filter(
-            practice=practice, kind=entry.kind, source_type=CLAIM_PAYMENT_SOURCE,
-            reversed_by__isnull=True, legs__claim_ref=entry.claim_ref,
-        )
-        .exclude(source_id__in=this_era_sources)
-        .distinct()
-        .prefetch_related("legs")
-        .order_by("-pk")
-    )
-    wanted = _mirror_rows(legs)
-    for candidate in candidates:
-        rows = sorted((leg.account_id, leg.debit_cents, leg.credit_cents, leg.claim_ref,
-                       leg.line_ref, leg.patient_ref) for leg in candidate.legs.all())
-        if rows == wanted:
-            return candidate
-    return None
-
-
-def _post_ledger(
-    era: EraFile, plan: PostingPlan, rows: _Rows, *, by: AbstractBaseUser | None,
-    at: datetime,
-) -> tuple[int, int]:
-    """Every entry of the plan; returns (transactions posted, of which reversals)."""
-    practice = era.practice
-    accounts = _Accounts(practice)
-    sources = {str(pk) for pk in rows.claim_payments}
-    entries: list[posting.Entry] = []
-    reversals = 0
-    takeback_reason = f"835 trace {plan.trace} from {plan.payer_name or plan.payer_identifier}"
-    planned: list[tuple[PlannedEntry, tuple[str, int]]] = []
-    for pc, row_id in zip(plan.claims, rows.claim_payments, strict=True):
-        planned.extend((entry, (CLAIM_PAYMENT_SOURCE, row_id)) for entry in pc.entries)
-    for pa, row_id in zip(plan.provider_adjustments, rows.provider_adjustments, strict=True):
-        if pa.entry is not None:
-            planned.append((pa.entry, (PROVIDER_ADJUSTMENT_SOURCE, row_id)))
-    # Takebacks first: a reversal must find the earlier file's posting, never one this file
-    # is about to make for the same claim.
-    for entry, source in planned:
-        legs = _legs(entry, accounts)
-        original = (_original_of(entry, legs, practice, sources)
-                    if entry.takeback and entry.claim_ref else None)
-        if original is not None:
-            posting.reverse(original, by=by, at=at, reason=takeback_reason,
-                            effective_date=plan.effective_date, source=source,
-                            idempotency_key=entry.key)
-            reversals += 1
-            continue
-        entries.append(posting.Entry(kind=entry.kind, legs=legs, memo=entry.memo,
-                                     effective_date=plan.effective_date, source=source,
-                                     idempotency_key=entry.key))
-    posting.post_many(practice=practice, entries=entries, at=at, by=by)
-    return len(entries) + reversals, reversals
-
-
-def _update_claims(
-    plan: PostingPlan, *, practice: Practice, by: AbstractBaseUser | None, at: datetime,
-) -> tuple[int, int]:
-    """The plan's status moves and the payer claim numbers (CLP07, kept for REF*F8 on later
-    replacements and voids), in one update per claim; returns (moved, numbers stored).
-
-    Each move gets the same bookkeeping as ``claims.actions.transition`` — checked against the
-    claim-status table, a ClaimEvent and a ``claim.<status>`` audit row — done in bulk, because
-    an 835 moves thousands of claims at once. The claims were locked when the plan was made.
-    """
-    numbers: dict[int, str] = {}
-    for pc in plan.claims:
-        number = pc.remit.payer_claim_number.strip()
-        if pc.claim_key is not None and number and pc.outcome is not Outcome.REVERSED:
-            numbers[pc.claim_key] = number[:50]
-    moves = {m.claim_key: m for m in plan.moves}
-    keys = sorted(numbers.keys() | moves.keys())
-    current: dict[int, tuple[str, str]] = {}
-    for chunk in _chunks(keys):
-        current.update((pk, (status, number)) for pk, status, number in Claim.objects.filter(
-            pk__in=chunk).values_list("pk", "status", "payer_claim_number"))
-    changes: list[tuple[str, str, int]] = []
-    stored = 0
-    for pk in keys:
-        status, number = current[pk]
-        move = moves.get(pk)
-        if move is not None:
-            # The claims are locked, so this only fails if the plan was made from stale rows.
-            if status != move.from_status:
-                raise RemittanceError(
-                    f"claim {move.claim_number} changed while the remittance was being posted; "
-                    "nothing was posted — post it again")
-            check_transition(move.from_status, move.to_status)
-        new_status = move.to_status if move is not None else status
-        new_number = numbers.get(pk, number)
-        stored += new_number != number
-        if (new_status, new_number) != (status, number):
-            changes.append((new_status, new_number, pk))
-    if changes:
-        table = connection.ops.quote_name(Claim._meta.db_table)
-        with connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"UPDATE {table} AS c SET status = v.status, "  # noqa: S608
-                    "payer_claim_number = v.number FROM unnest(%s::text[], %s::text[], "
-                    "%s::bigint[]) AS v(status, number, id) WHERE c.id = v.id",
-                    [list(column) for column in zip(*changes, strict=True)])
-            else:
-                cursor.executemany(
-                    f"UPDATE {table} SET status = %s, payer_claim_number = %s "  # noqa: S608
-                    "WHERE id = %s", changes)
-    if moves:
-        user_id = by.pk if by is not None and by.is_authenticated else None
-        insert_rows(ClaimEvent, ("claim_id", "from_status", "to_status", "note", "by_id", "at"),
-                    [(m.claim_key, m.from_status, m.to_status, m.note, user_id, at)
-                     for m in plan.moves])
-        label = Claim._meta.label_lower
-        insert_rows(AuditEvent, ("practice_id", "actor_id", "action", "object_type",
-                                 "object_id", "detail", "occurred_at"),
-                    [(practice.pk, user_id, f"claim.{m.to_status}", label, str(m.claim_key),
-                      _json({"from_status": m.from_status, "note": m.note}), at)
-                     for m in plan.moves])
-    return len(moves), stored
-
-
 @transaction.atomic
 @_collector_paused()
 def commit_posting(*, era: EraFile, by: AbstractBaseUser | None, at: datetime) -> EraFile:
@@ -641,9 +257,9 @@ def commit_posting(*, era: EraFile, by: AbstractBaseUser | None, at: datetime) -
         raise RemittanceError(f"ERA #{locked.pk} was refused; there is nothing to post")
     payment = _read_era(locked)
     plan = _plan(locked, payment, lock=True)
-    rows = _write_rows(locked, plan)
-    posted, reversals = _post_ledger(locked, plan, rows, by=by, at=at)
-    _moved, numbers = _update_claims(plan, practice=locked.practice, by=by, at=at)
+    rows = writing.write_rows(locked, plan)
+    posted, reversals = writing.post_ledger(locked, plan, rows, by=by, at=at)
+    _moved, numbers = writing.update_claims(plan, practice=locked.practice, by=by, at=at)
     locked.status = EraStatus.POSTED
     locked.posted_at = at
     locked.posted_by = _user(by)
@@ -729,9 +345,6 @@ def process_inbox(
     their plan is clean (everything matched, no warnings) — the rest wait for a person. A file
     that fails is reported and left unread, so the next run tries it again.
     """
-    from handbill.remittance.acknowledgements import process_acknowledgements
-    from handbill.submissions.models import InboxFile
-
     authorize(by, practice, "post_payments")
     _check_at(at)
     pending = sorted(
