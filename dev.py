@@ -150,7 +150,7 @@ def test(extra: list[str]) -> None:
     ensure_chromium()
     run(BIN / "ruff", "check", "src", "tests", "bench", "dev.py", env=env)
     run(BIN / "mypy", "--strict", "-p", "handbill.core", "-p", "handbill.x12",
-        "-p", "handbill.documents", env=env)
+        "-p", "handbill.documents", "-p", "handbill.sandbox", env=env)
     run(PY, ROOT / "manage.py", "makemigrations", "--check", "--dry-run", env=env)
     run(PY, "-m", "pytest", *extra, env=env)
 

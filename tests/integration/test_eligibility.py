@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.template.loader import render_to_string
+from django.test import Client
 
 from handbill.audit.models import AuditEvent
 from handbill.claims import actions as claim_actions
@@ -399,6 +400,17 @@ def test_patient_page_panel_shows_the_latest_answer_in_plain_words(
     check_eligibility(coverage=_coverage(clinic, "EVH500000019"), on=ON, by=None, at=FIXED_NOW)
     [queued] = needing_attention(clinic["practice"])
     assert queued["patient"] == patient and queued["alerts"] == row["alerts"]
+
+
+@pytest.mark.django_db
+def test_the_served_patient_page_carries_the_panel(clinic: dict[str, Any],
+                                                   client: Client) -> None:
+    coverage = _coverage(clinic, "EVH500000010")  # last digit 0: the sandbox says inactive
+    check_eligibility(coverage=coverage, on=ON, by=None, at=FIXED_NOW)
+    client.force_login(clinic["front_desk"])
+    html = client.get(f"/patients/{coverage.patient.pk}/").content.decode()
+    assert 'id="eligibility"' in html and "member EVH500000010" in html
+    assert "Not checked yet." not in html
 
 
 @pytest.mark.django_db

@@ -467,6 +467,10 @@ def test_the_command_line_refuses_bad_claims_and_prints_the_forms(
     err = capsys.readouterr().err
     assert "nothing was written or sent" in err and f"claim {bad.number}:" in err
     assert s.statuses([good, bad]) == ["ready", "ready"]
+    # ``handbill claims submit`` is the same command under the claims group.
+    assert main(["claims", "submit", "--all-ready", "--practice", slug]) == 2
+    assert f"claim {bad.number}:" in capsys.readouterr().err
+    assert s.statuses([good, bad]) == ["ready", "ready"]
 
     out = tmp_path / "forms" / "claim.pdf"
     assert main(["forms", "cms1500", good.number, "--practice", slug, "--out", str(out)]) == 0

@@ -37,6 +37,11 @@ def register(subparsers: Any) -> None:
     show.add_argument("--practice")
     show.set_defaults(func=_show)
 
+    from handbill.cli.submit import SUBMIT_DESCRIPTION, SUBMIT_HELP, add_submit_arguments
+
+    submit = actions.add_parser("submit", help=SUBMIT_HELP, description=SUBMIT_DESCRIPTION)
+    add_submit_arguments(submit)
+
 
 def _find_claim(ref: str, practice_slug: str | None) -> Any:
     from handbill.claims.models import Claim

@@ -61,12 +61,20 @@ def _register_clearinghouse(subparsers: Any) -> None:
     listing.set_defaults(func=_clearinghouse_list)
 
 
+SUBMIT_HELP = "send ready claims to the clearinghouse in one 837P batch"
+SUBMIT_DESCRIPTION = (
+    "Build one 837P batch of ready claims, upload it and mark the claims submitted. Any claim "
+    "with a problem stops the whole batch before a file is written."
+)
+
+
 def _register_submit(subparsers: Any) -> None:
-    parser = subparsers.add_parser(
-        "submit", help="send ready claims to the clearinghouse in one 837P batch",
-        description="Build one 837P batch of ready claims, upload it and mark the claims "
-        "submitted. Any claim with a problem stops the whole batch before a file is written.",
-    )
+    parser = subparsers.add_parser("submit", help=SUBMIT_HELP, description=SUBMIT_DESCRIPTION)
+    add_submit_arguments(parser)
+
+
+def add_submit_arguments(parser: Any) -> None:
+    """The options of ``handbill submit``; ``handbill claims submit`` is the same command."""
     which = parser.add_mutually_exclusive_group(required=True)
     which.add_argument("--payer", help="the ready claims of one payer (its payer ID)")
     which.add_argument("--all-ready", action="store_true", help="every ready claim")

@@ -7,6 +7,7 @@ from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
+from handbill.eligibility.display import eligibility_context
 from handbill.patients.actions import (
     RecordError,
     add_authorization,
@@ -36,7 +37,10 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @practice_view("view")
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_scoped(Patient, request, pk=pk)
-    return render_page(request, "web/patients/detail.html", {"p": patient_page(patient, at=now())})
+    return render_page(request, "web/patients/detail.html", {
+        "p": patient_page(patient, at=now()),
+        "eligibility": eligibility_context(patient),
+    })
 
 
 @practice_view("edit_patients")
