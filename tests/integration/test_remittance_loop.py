@@ -50,6 +50,9 @@ def test_claims_out_answers_back_and_posted(
     kinds = [item["kind"] for item in report]
     assert kinds[:2] == ["999", "277ca"] and set(kinds[2:]) == {"835"}
     assert all(item["result"] in ("read", "posted", "planned") for item in report), report
+    # The 999 checks syntax only; the 277CA accepts the four claims (with payer numbers).
+    assert [item["detail"] for item in report[:2]] == [
+        "4 verdicts, 0 claims moved", "4 verdicts, 4 claims moved"]
 
     # Anything waiting for a look is posted by hand, as a biller would after the preview.
     for era in EraFile.objects.filter(practice=practice, status="planned"):

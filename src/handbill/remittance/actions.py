@@ -368,7 +368,9 @@ def process_inbox(
                 else:
                     rows = process_acknowledgements(practice=practice, inbox_file=locked,
                                                     by=by, at=at)
-                    moved = sum(1 for r in rows if r.action_taken in ("rejected", "accepted"))
+                    # "accepted; payer claim number … kept" is a move too.
+                    moved = sum(1 for r in rows
+                                if r.action_taken.partition(";")[0] in ("rejected", "accepted"))
                     outcome = InboxOutcome(locked.name, locked.kind, "read",
                                            f"{len(rows)} verdicts, {moved} claims moved")
         except ValueError as exc:
