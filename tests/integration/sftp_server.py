@@ -172,3 +172,48 @@ def running_sftp_server(folder: Path) -> Iterator[SftpServer]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+
+def main() -> None:
+    """Run the test server by hand, to try the SFTP transport on the demo practice:
+
+        .venv/bin/python -m tests.integration.sftp_server
+
+    prints the ``handbill clearinghouse add`` command that points the demo practice at it and
+    serves until Ctrl-C. Its keys and folders live in a fresh folder under ``var/sftp/``.
+    """
+    import shlex
+    import tempfile
+
+    base = Path("var") / "sftp"
+    base.mkdir(parents=True, exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="server-", dir=base)).resolve()
+    with running_sftp_server(folder) as server:
+        command = [
+            "handbill", "clearinghouse", "add", "--name", "Test SFTP",
+            "--receiver-id", "HBSANDBOX", "--receiver-name", "HANDBILL PAYER SANDBOX",
+            "--sftp-host", server.host, "--sftp-port", str(server.port),
+            "--sftp-user", server.username, "--sftp-key", str(server.client_key),
+            "--host-key", server.host_public_key,
+            "--remote-out", str(server.remote_out), "--remote-in", str(server.remote_in),
+        ]
+        print(f"SFTP server on {server.host}:{server.port}; uploads land in {server.remote_out}")
+        print("Point the demo practice at it with:\n")
+        print("  " + shlex.join(command) + "\n")
+        print("then: handbill claims submit --all-ready --clearinghouse 'Test SFTP'")
+        print("Ctrl-C stops the server.", flush=True)
+        try:
+            signal_wait()
+        except KeyboardInterrupt:
+            print("\nstopped")
+
+
+def signal_wait() -> None:
+    """Block until Ctrl-C (no busy loop, no sleeping in steps)."""
+    import signal
+
+    signal.pause()
+
+
+if __name__ == "__main__":
+    main()
