@@ -126,7 +126,9 @@ def field_named_in(message: str, field_names: Sequence[str]) -> str | None:
     best: tuple[int, int, str] | None = None
     for name in field_names:
         words = re.sub(r"_(cents|id|ids)$", "", name).replace("_", " ")
-        for candidate in {words, name.replace("_", " ")}:
+        # A list field is named in the singular ("diagnosis 'Z99': …" is about diagnoses).
+        singular = re.sub(r"ses$", "sis", words) if words.endswith("ses") else words.rstrip("s")
+        for candidate in {words, name.replace("_", " "), singular}:
             at = text.find(candidate)
             if at < 0:
                 continue

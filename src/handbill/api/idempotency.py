@@ -20,7 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.http import HttpRequest
+from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 
 from handbill.api.access import practice_of
@@ -52,8 +52,14 @@ def _key_of(request: HttpRequest) -> str | None:
     return key
 
 
-def idempotent(request: HttpRequest, payload: Any, run: Callable[[], Result]) -> Result:
-    """Run ``run`` once per key; ``run`` returns ``(status, JSON-ready body)``."""
+def idempotent(request: HttpRequest, payload: Any, run: Callable[[], Result]) -> JsonResponse:
+    """Run ``run`` once per key; ``run`` returns ``(status, JSON-ready body)``. The body is
+    sent as it was stored (already shaped by the route's output schema)."""
+    status, body = _once(request, payload, run)
+    return JsonResponse(body, status=status, safe=False)
+
+
+def _once(request: HttpRequest, payload: Any, run: Callable[[], Result]) -> Result:
     key = _key_of(request)
     if key is None:
         return run()
