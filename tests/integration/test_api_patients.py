@@ -105,3 +105,50 @@ def test_another_practices_patient_is_404_and_never_listed(api: ApiClinic) -> No
     listed = client.get("/patients", q="Underhill").json()
     assert listed["count"] == 0
     assert Patient.objects.get(pk=theirs.pk).address_line1 != NEW["address_line1"]
+
+
+def coverage_body(api: ApiClinic, **overrides: object) -> dict[str, object]:
+    coverage = api.clinic.coverage
+    return {"payer_id": coverage.payer_id, "order": 2, "member_id": "SEC123",
+            "start_date": "2026-01-01", **overrides}
+
+
+def test_coverages_and_authorizations(api: ApiClinic) -> None:
+    client = api.as_role("front_desk")
+    patient = api.clinic.patient
+    added = client.post(f"/patients/{patient.pk}/coverages", coverage_body(api))
+    assert added.status_code == 201, added.json()
+    assert added.json()["order"] == 2 and added.json()["payer_name"]
+    listed = client.get(f"/patients/{patient.pk}/coverages").json()
+    assert [c["order"] for c in listed["results"]] == [1, 2]
+    twice = client.post(f"/patients/{patient.pk}/coverages", coverage_body(api))
+    assert twice.status_code == 422
+    assert [f["field"] for f in error_of(twice)["fields"]] == ["order"]
+    other = make_api_clinic("Birch Hollow Bodywork", patient_last="Underhill")
+    foreign = client.post(f"/patients/{patient.pk}/coverages",
+                          coverage_body(api, payer_id=other.clinic.coverage.payer_id,
+                                        order=3))
+    assert foreign.status_code == 422
+    assert [f["field"] for f in error_of(foreign)["fields"]] == ["payer_id"]
+    primary_start = str(api.clinic.coverage.start_date)
+    swapped = client.put(f"/coverages/{added.json()['id']}",
+                         coverage_body(api, order=1, start_date=primary_start))
+    assert swapped.status_code == 200 and swapped.json()["order"] == 1
+
+    coverage_id = added.json()["id"]
+    auth = client.post(f"/coverages/{coverage_id}/authorizations", {
+        "kind": "authorization", "start_date": "2026-01-01", "end_date": "2026-07-01",
+        "number": "PA-778", "visits_allowed": 8, "units_allowed": {"97124": 16}})
+    assert auth.status_code == 201, auth.json()
+    assert auth.json()["units_allowed"] == {"97124": 16}
+    no_number = client.post(f"/coverages/{coverage_id}/authorizations",
+                            {"kind": "authorization", "start_date": "2026-01-01"})
+    assert no_number.status_code == 422
+    assert [f["field"] for f in error_of(no_number)["fields"]] == ["number"]
+    assert client.get(f"/coverages/{coverage_id}/authorizations").json()["count"] == 1
+    theirs = other.clinic.coverage.pk
+    assert client.get(f"/coverages/{theirs}/authorizations").status_code == 404
+    assert client.post(f"/coverages/{theirs}/authorizations",
+                       {"kind": "referral", "start_date": "2026-01-01"}).status_code == 404
+    assert api.as_role("therapist").post(
+        f"/patients/{patient.pk}/coverages", coverage_body(api, order=3)).status_code == 403

@@ -139,6 +139,13 @@ def add_coverage(
     authorize(by, practice, "edit_patients")
     same_practice(practice, payer)
     _check_coverage(payer, data)
+    if Coverage.objects.filter(
+        patient=patient, order=data.order, start_date=data.start_date
+    ).exists():
+        raise RecordError(
+            f"the patient already has a coverage of order {data.order} starting "
+            f"{data.start_date.isoformat()}; correct that one, or give this one another order"
+        )
     values = {k: v for k, v in data.__dict__.items() if k != "extra"}
     coverage = Coverage.objects.create(practice=practice, patient=patient, payer=payer, **values)
     record(action="coverage.create", at=at, by=by, practice=practice, target=coverage)

@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Claims", "web:claims", "view", "/claims/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
+    NavItem("API tokens", "web:api_tokens", "view", "/account/tokens/"),
 ]
 
 

@@ -4,6 +4,7 @@
 from django.urls import path
 
 from handbill.web.views import account, claims, home, patients, tools, visits
+from handbill.web.views import tokens as api_tokens
 
 app_name = "web"
 urlpatterns = [
@@ -47,4 +48,7 @@ urlpatterns = [
     path("claims/<int:pk>/837/", claims.claim_837, name="claim_837"),
     path("claims/<int:pk>/cms1500.pdf", claims.claim_cms1500, name="claim_cms1500"),
     path("claims/<int:pk>/superbill.pdf", claims.claim_superbill, name="claim_superbill"),
+    # API tokens (handbill.api): made and revoked here, shown once.
+    path("account/tokens/", api_tokens.token_list, name="api_tokens"),
+    path("account/tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api_token_revoke"),
 ]
