@@ -98,6 +98,9 @@ INSTALLED_APPS = [
     "handbill.web",
     "handbill.eligibility",
     "handbill.api",
+    # django-ninja's own static files: the API docs page serves its bundled Swagger UI
+    # instead of loading it from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [

@@ -11,11 +11,14 @@ quick; raise HANDBILL_SCHEMATHESIS_EXAMPLES for a deeper run.
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import schemathesis
+from django.core.signals import request_finished, request_started
+from django.db import close_old_connections
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
@@ -36,7 +39,23 @@ OPERATIONS = {
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> tuple[ApiClinic, dict[str, int]]:
+def _keep_the_test_connection() -> Iterator[None]:
+    """Schemathesis calls the WSGI app directly, which closes the database connection at the
+    end of each request (request_finished → close_old_connections); inside the test's
+    transaction that would drop it (PostgreSQL). Django's own test client unhooks the same
+    handlers; so do we, for the test only."""
+    hooks = (request_started, request_finished)
+    for signal in hooks:
+        signal.disconnect(close_old_connections)
+    try:
+        yield
+    finally:
+        for signal in hooks:
+            signal.connect(close_old_connections)
+
+
+@pytest.fixture
+def live(tmp_path: Path, _keep_the_test_connection: None) -> tuple[ApiClinic, dict[str, int]]:
     api = make_api_clinic()
     clinic = api.clinic
     Clearinghouse.objects.create(

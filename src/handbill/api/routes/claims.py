@@ -265,7 +265,7 @@ def get_claim(request: HttpRequest, claim_id: Id) -> Claim:
 
 
 @router.get("/{claim_id}/status", response=responses({200: StatusOut}),
-            summary="A claim's status and every move it made, with who's note")
+            summary="A claim's status and every move it made, with the note of each move")
 def claim_status(request: HttpRequest, claim_id: Id) -> dict[str, Any]:
     claim = _claim(request, claim_id)
     return {"claim_id": claim.pk, "number": claim.number, "status": claim.status,

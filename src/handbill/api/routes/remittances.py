@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import date, datetime
-from typing import Any
+from typing import Any, Literal
 
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
@@ -67,7 +67,7 @@ def _json(era: EraFile) -> Any:
 @router.get("", response=responses({200: EraPage}), summary="Remittances, newest first")
 def list_remittances(
     request: HttpRequest,
-    status: str = "",
+    status: Literal["imported", "planned", "posted", "refused"] | None = None,
     limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
     offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
