@@ -16,7 +16,7 @@ from ninja import Query, Router, Schema
 
 from handbill.api.access import need, practice_of
 from handbill.api.errors import responses
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, page
+from handbill.api.pagination import Paging, page
 from handbill.api.routes.claims import ClaimPage
 from handbill.claims.models import Claim, ClaimFinding, Status
 from handbill.ledger.balances import payer_receivable, trial_balance
@@ -44,12 +44,11 @@ def _worklist(practice: Practice, name: str) -> QuerySet[Claim]:
             summary="Claims waiting on a person: denied, rejected, blocked drafts, ready to send")
 def worklist(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     name: Worklist,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     need(request, "bill")
-    return page(request, _worklist(practice_of(request), name), limit=limit, offset=offset)
+    return page(request, _worklist(practice_of(request), name), paging)
 
 
 class StatusCount(Schema):

@@ -17,7 +17,7 @@ from handbill.api.access import by_of, get_scoped, need, practice_of
 from handbill.api.errors import ApiError, naming, responses
 from handbill.api.fields import Id
 from handbill.api.idempotency import idempotent
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageMeta, page
+from handbill.api.pagination import PageMeta, Paging, page
 from handbill.practice.access import scoped
 from handbill.remittance.actions import commit_posting, import_835, plan_posting
 from handbill.remittance.models import EraFile
@@ -67,14 +67,13 @@ def _json(era: EraFile) -> Any:
 @router.get("", response=responses({200: EraPage}), summary="Remittances, newest first")
 def list_remittances(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     status: Literal["imported", "planned", "posted", "refused"] | None = None,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     found = scoped(EraFile.objects.all(), practice_of(request)).defer("raw")
     if status:
         found = found.filter(status=status)
-    return page(request, found.order_by("-imported_at", "-pk"), limit=limit, offset=offset)
+    return page(request, found.order_by("-imported_at", "-pk"), paging)
 
 
 @router.post("", response=responses({201: UploadOut}),
