@@ -170,6 +170,7 @@ def test_the_same_idempotency_key_builds_one_claim(api: ApiClinic) -> None:
     second = biller.post("/claims", {"visit_id": visit.pk}, **{"Idempotency-Key": "k-1"})
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
+    assert "Idempotent-Replayed" not in first and second["Idempotent-Replayed"] == "true"
     assert Claim.objects.filter(visit=visit).count() == 1
     other = signed_visit(api.clinic)
     reused = biller.post("/claims", {"visit_id": other.pk}, **{"Idempotency-Key": "k-1"})

@@ -15,7 +15,7 @@ from pydantic import Field
 from handbill.api.access import by_of, field_ref, get_scoped, need, practice_of
 from handbill.api.errors import ApiError, ErrorOut, naming, responses
 from handbill.api.fields import Id, required_text, text
-from handbill.api.idempotency import idempotent
+from handbill.api.idempotency import KeyHeader, idempotent
 from handbill.api.pagination import PageMeta, Paging, page
 from handbill.claims.actions import (
     build_claim,
@@ -196,7 +196,7 @@ def list_claims(
 
 @router.post("", response=responses({201: ClaimOut}),
              summary="Build a claim from a signed note (coded and scrubbed)")
-def build(request: HttpRequest, payload: BuildIn) -> JsonResponse:
+def build(request: HttpRequest, payload: BuildIn, key: KeyHeader = None) -> JsonResponse:
     """Takes an ``Idempotency-Key`` header: a retry with the same key returns the first claim."""
     need(request, "bill")
 
@@ -231,7 +231,7 @@ def _clearinghouse(request: HttpRequest, pk: int | None) -> Clearinghouse:
 
 @router.post("/submit", response=responses({201: BatchOut, 502: ErrorOut}),
              summary="Send ready claims in one 837P batch to the clearinghouse")
-def submit(request: HttpRequest, payload: SubmitIn) -> JsonResponse:
+def submit(request: HttpRequest, payload: SubmitIn, key: KeyHeader = None) -> JsonResponse:
     """All or nothing: a claim with a problem stops the batch and every problem is listed.
     Takes an ``Idempotency-Key`` header."""
     need(request, "bill")
@@ -300,7 +300,7 @@ def override(request: HttpRequest, claim_id: Id, payload: OverrideIn) -> dict[st
 
 @router.post("/{claim_id}/ready", response=responses({200: ClaimOut}),
              summary="Mark ready (scrubs again; posts the charge). 409 while findings block")
-def ready(request: HttpRequest, claim_id: Id) -> JsonResponse:
+def ready(request: HttpRequest, claim_id: Id, key: KeyHeader = None) -> JsonResponse:
     """Takes an ``Idempotency-Key`` header."""
     need(request, "bill")
     claim = _claim(request, claim_id)
