@@ -93,6 +93,14 @@ def test_the_document_is_served_and_lists_every_area() -> None:
                    "/api/v1/remittances", "/api/v1/worklists", "/api/v1/reports"):
         assert any(p.startswith(prefix) for p in paths), prefix
     assert "/api/v1/coverages/{coverage_id}/authorizations" in paths
+    assert SCHEMA.raw_schema["components"]["securitySchemes"]["TokenAuth"]["scheme"] == "bearer"
+
+
+def test_the_docs_page_is_served_without_a_cdn(client: Any) -> None:
+    page = client.get("/api/v1/docs")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "/static/ninja/swagger-ui-bundle.js" in text and "cdn" not in text.lower()
 
 
 @pytest.mark.django_db
