@@ -14,10 +14,16 @@ from handbill.submissions.actions import submit_claims
 from tests.conftest import FIXED_NOW
 from tests.factories import records as f
 from tests.integration import submission_setup as s
-from tests.integration.remittance_setup import Clp, Svc, inbox_file, write_277ca, write_835
+from tests.integration.remittance_setup import (  # noqa: F401 - PAID_ON for the tests
+    PAID_ON,
+    Clp,
+    Svc,
+    inbox_file,
+    write_277ca,
+    write_835,
+)
 
 PRIMARY = s.CLEAN_PROFILE
-SECONDARY = "cascade-mutual"
 LATER = FIXED_NOW + timedelta(days=20)
 
 _trace = iter(range(1, 10_000))
@@ -78,8 +84,17 @@ def reject_277ca(clinic: dict[str, Any], claim: Claim) -> Claim:
     return claim
 
 
-def add_secondary(clinic: dict[str, Any], claim: Claim, profile: str = SECONDARY) -> Any:
-    coverage = f.make_coverage(claim.patient, clinic["payers"][profile], order=2,
-                               group_number="SEC200")
+def add_secondary(clinic: dict[str, Any], claim: Claim, payer: Any = None) -> Any:
+    """A second plan for the claim's patient: by default a commercial payer with no stored
+    policy (so only the general rules apply), the therapist enrolled with it."""
+    if payer is None:
+        from handbill.practice.models import Payer
+
+        payer = Payer.objects.filter(practice=clinic["practice"], payer_id="PUGET2").first()
+        payer = payer or f.make_payer(clinic["practice"], name="Puget Second Health",
+                                      payer_id="PUGET2")
+    if not payer.enrollments.filter(provider=clinic["provider"]).exists():
+        f.enroll(clinic["provider"], payer)
+    coverage = f.make_coverage(claim.patient, payer, order=2, group_number="SEC200")
     f.make_authorization(coverage, kind="prescription")
     return coverage
