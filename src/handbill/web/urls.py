@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from handbill.web.views import account, claims, home, patients, tools, visits
+from handbill.web.views import account, claims, home, money_back, patients, tools, visits
 
 app_name = "web"
 urlpatterns = [
@@ -47,4 +47,10 @@ urlpatterns = [
     path("claims/<int:pk>/837/", claims.claim_837, name="claim_837"),
     path("claims/<int:pk>/cms1500.pdf", claims.claim_cms1500, name="claim_cms1500"),
     path("claims/<int:pk>/superbill.pdf", claims.claim_superbill, name="claim_superbill"),
+    # Getting paid after the claim came back: corrections, reopen, secondary, appeal.
+    path("claims/<int:pk>/correct/", money_back.claim_correct, name="claim_correct"),
+    path("claims/<int:pk>/reopen/", money_back.claim_reopen, name="claim_reopen"),
+    path("claims/<int:pk>/secondary/", money_back.claim_secondary, name="claim_secondary"),
+    path("claims/<int:pk>/appeal.pdf", money_back.claim_appeal_pdf, name="claim_appeal_pdf"),
+    path("claims/<int:pk>/appealed/", money_back.claim_appealed, name="claim_appealed"),
 ]
