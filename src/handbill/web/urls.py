@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from handbill.web.views import account, claims, home, patients, tools, visits
+from handbill.web.views import account, claims, home, patients, submit, tools, visits
 
 app_name = "web"
 urlpatterns = [
@@ -47,4 +47,10 @@ urlpatterns = [
     path("claims/<int:pk>/837/", claims.claim_837, name="claim_837"),
     path("claims/<int:pk>/cms1500.pdf", claims.claim_cms1500, name="claim_cms1500"),
     path("claims/<int:pk>/superbill.pdf", claims.claim_superbill, name="claim_superbill"),
+    # Submitting ready claims, as a job with a progress bar.
+    path("submit/", submit.submit_page, name="submit"),
+    path("submit/start/", submit.submit_start, name="submit_start"),
+    path("submit/jobs/<int:pk>/", submit.submit_job, name="submit_job"),
+    path("submit/jobs/<int:pk>/step/", submit.submit_job_step, name="submit_job_step"),
+    path("submit/jobs/<int:pk>/retry/", submit.submit_job_retry, name="submit_job_retry"),
 ]
