@@ -28,6 +28,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Notes", "web:visits", "view", "/visits/"),
     NavItem("Claims", "web:claims", "view", "/claims/"),
     NavItem("Submit", "web:submit", "bill", "/submit/"),
+    NavItem("Remittances", "web:remittances", "view", "/remittances/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
 ]

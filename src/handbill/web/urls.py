@@ -3,7 +3,16 @@
 
 from django.urls import path
 
-from handbill.web.views import account, claims, home, patients, submit, tools, visits
+from handbill.web.views import (
+    account,
+    claims,
+    home,
+    patients,
+    remittances,
+    submit,
+    tools,
+    visits,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -53,4 +62,13 @@ urlpatterns = [
     path("submit/jobs/<int:pk>/", submit.submit_job, name="submit_job"),
     path("submit/jobs/<int:pk>/step/", submit.submit_job_step, name="submit_job_step"),
     path("submit/jobs/<int:pk>/retry/", submit.submit_job_retry, name="submit_job_retry"),
+    # Remittances: upload or fetch, the posting plan, commit, unmatched claims.
+    path("remittances/", remittances.remittance_list, name="remittances"),
+    path("remittances/upload/", remittances.remittance_upload, name="remittance_upload"),
+    path("remittances/fetch/", remittances.remittance_fetch, name="remittance_fetch"),
+    path("remittances/<int:pk>/", remittances.remittance_detail, name="remittance"),
+    path("remittances/<int:pk>/commit/", remittances.remittance_commit,
+         name="remittance_commit"),
+    path("remittances/<int:pk>/resolve/", remittances.remittance_resolve,
+         name="remittance_resolve"),
 ]
