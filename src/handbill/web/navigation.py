@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Claims", "web:claims", "view", "/claims/"),
     NavItem("Submit", "web:submit", "bill", "/submit/"),
     NavItem("Remittances", "web:remittances", "view", "/remittances/"),
+    NavItem("Payers", "web:payers", "view", "/payers/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
 ]

@@ -8,6 +8,7 @@ from handbill.web.views import (
     claims,
     home,
     patients,
+    payers,
     remittances,
     submit,
     tools,
@@ -71,4 +72,8 @@ urlpatterns = [
          name="remittance_commit"),
     path("remittances/<int:pk>/resolve/", remittances.remittance_resolve,
          name="remittance_resolve"),
+    # Payers and their policy versions.
+    path("payers/", payers.payer_list, name="payers"),
+    path("payers/<int:pk>/", payers.payer_detail, name="payer"),
+    path("payers/<int:pk>/policy/new/", payers.policy_new, name="policy_new"),
 ]
