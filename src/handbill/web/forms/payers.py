@@ -11,20 +11,18 @@ from typing import Any
 
 from django import forms
 
-from handbill.core.policy import LineStyle, PolicyError, ReferralKind, UnitRule
+from handbill.core.policy import PolicyError
 from handbill.policies.actions import check_rules, check_start
 from handbill.practice.models import Payer
 from handbill.web.forms.fields import DateInput
+from handbill.web.queries.payers import (
+    LINE_STYLES,
+    MODIFIER_STYLES,
+    REFERRALS,
+    THERAPY_MODIFIERS,
+    UNIT_RULES,
+)
 
-UNIT_RULES = [(UnitRule.CMS.value, "CMS total time (8-minute rule)"),
-              (UnitRule.CPT.value, "Each code on its own (8 minutes or more makes a unit)")]
-MODIFIER_STYLES = [("x", "XE/XS/XP/XU where one fits"), ("59", "Only 59")]
-THERAPY_MODIFIERS = [("", "None"), ("GP", "GP"), ("GO", "GO"), ("GN", "GN")]
-REFERRALS = [(ReferralKind.NONE.value, "Not needed"),
-             (ReferralKind.PRESCRIPTION.value, "A prescription on file"),
-             (ReferralKind.REFERRAL.value, "A physician's order or referral")]
-LINE_STYLES = [(LineStyle.ONE_LINE.value, "One line per code with its units"),
-               (LineStyle.LINE_PER_UNIT.value, "One line per unit")]
 _OPTIONAL_COUNTS = ("visit_cap_per_year", "daily_unit_cap", "authorization_after_visits")
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from django.db.models import OuterRef, QuerySet, Subquery
 
+from handbill.core.policy import LineStyle, ReferralKind, UnitRule
 from handbill.policies.models import PayerPolicyVersion
 from handbill.practice.access import scoped
 from handbill.practice.models import Payer, Practice
@@ -37,6 +38,21 @@ class PayerPage:
     rules: list[tuple[str, str, Any]]  # (name, label, value) of the rules in force
 
 
+UNIT_RULES = [(UnitRule.CMS.value, "CMS total time (8-minute rule)"),
+              (UnitRule.CPT.value, "Each code on its own (8 minutes or more makes a unit)")]
+MODIFIER_STYLES = [("x", "XE/XS/XP/XU where one fits"), ("59", "Only 59")]
+THERAPY_MODIFIERS = [("", "None"), ("GP", "GP"), ("GO", "GO"), ("GN", "GN")]
+REFERRALS = [(ReferralKind.NONE.value, "Not needed"),
+             (ReferralKind.PRESCRIPTION.value, "A prescription on file"),
+             (ReferralKind.REFERRAL.value, "A physician's order or referral")]
+LINE_STYLES = [(LineStyle.ONE_LINE.value, "One line per code with its units"),
+               (LineStyle.LINE_PER_UNIT.value, "One line per unit")]
+# A stored value in the words the form offers it with.
+VALUE_WORDS = {name: dict(choices) for name, choices in (
+    ("unit_rule", UNIT_RULES), ("modifier_style", MODIFIER_STYLES),
+    ("therapy_modifier", THERAPY_MODIFIERS), ("referral", REFERRALS),
+    ("line_style", LINE_STYLES))}
+
 # The rules in the order of docs/policies.md, with the words the edit form uses.
 RULE_LABELS = {
     "unit_rule": "Minutes to units", "timely_filing_days": "Timely filing (days)",
@@ -51,6 +67,11 @@ RULE_LABELS = {
 }
 
 
+def _in_words(name: str, value: Any) -> Any:
+    words = VALUE_WORDS.get(name)
+    return words.get(value, value) if words is not None and isinstance(value, str) else value
+
+
 def payer_page(payer: Payer, today: date) -> PayerPage:
     stored = list(PayerPolicyVersion.objects.filter(payer=payer)
                   .select_related("created_by").order_by("-effective_date"))
@@ -61,6 +82,6 @@ def payer_page(payer: Payer, today: date) -> PayerPage:
     return PayerPage(
         payer=payer, versions=shown, in_force=in_force,
         latest=stored[0] if stored else None,
-        rules=[(name, label, rules[name]) for name, label in RULE_LABELS.items()
-               if name in rules],
+        rules=[(name, label, _in_words(name, rules[name]))
+               for name, label in RULE_LABELS.items() if name in rules],
     )
