@@ -27,6 +27,9 @@ NAVIGATION: list[NavItem] = [
     NavItem("Patients", "web:patients", "view", "/patients/"),
     NavItem("Notes", "web:visits", "view", "/visits/"),
     NavItem("Claims", "web:claims", "view", "/claims/"),
+    NavItem("Submit", "web:submit", "bill", "/submit/"),
+    NavItem("Remittances", "web:remittances", "view", "/remittances/"),
+    NavItem("Payers", "web:payers", "view", "/payers/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
 ]

@@ -3,7 +3,18 @@
 
 from django.urls import path
 
-from handbill.web.views import account, claims, home, money_back, patients, tools, visits
+from handbill.web.views import (
+    account,
+    claims,
+    home,
+    money_back,
+    patients,
+    payers,
+    remittances,
+    submit,
+    tools,
+    visits,
+)
 
 app_name = "web"
 urlpatterns = [
@@ -53,4 +64,23 @@ urlpatterns = [
     path("claims/<int:pk>/secondary/", money_back.claim_secondary, name="claim_secondary"),
     path("claims/<int:pk>/appeal.pdf", money_back.claim_appeal_pdf, name="claim_appeal_pdf"),
     path("claims/<int:pk>/appealed/", money_back.claim_appealed, name="claim_appealed"),
+    # Submitting ready claims, as a job with a progress bar.
+    path("submit/", submit.submit_page, name="submit"),
+    path("submit/start/", submit.submit_start, name="submit_start"),
+    path("submit/jobs/<int:pk>/", submit.submit_job, name="submit_job"),
+    path("submit/jobs/<int:pk>/step/", submit.submit_job_step, name="submit_job_step"),
+    path("submit/jobs/<int:pk>/retry/", submit.submit_job_retry, name="submit_job_retry"),
+    # Remittances: upload or fetch, the posting plan, commit, unmatched claims.
+    path("remittances/", remittances.remittance_list, name="remittances"),
+    path("remittances/upload/", remittances.remittance_upload, name="remittance_upload"),
+    path("remittances/fetch/", remittances.remittance_fetch, name="remittance_fetch"),
+    path("remittances/<int:pk>/", remittances.remittance_detail, name="remittance"),
+    path("remittances/<int:pk>/commit/", remittances.remittance_commit,
+         name="remittance_commit"),
+    path("remittances/<int:pk>/resolve/", remittances.remittance_resolve,
+         name="remittance_resolve"),
+    # Payers and their policy versions.
+    path("payers/", payers.payer_list, name="payers"),
+    path("payers/<int:pk>/", payers.payer_detail, name="payer"),
+    path("payers/<int:pk>/policy/new/", payers.policy_new, name="policy_new"),
 ]
