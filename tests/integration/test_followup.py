@@ -279,3 +279,70 @@ def test_timely_filing_countdown(clinic: dict[str, Any]) -> None:
     followup = {row.claim.number: row for row in _rows(clinic, "followup")}
     assert followup[near.number].score == 4500 * (30 + 80) * 3 // 30
     assert Claim.objects.get(pk=near.pk).status == "ready"
+
+
+# --- the command line --------------------------------------------------------------------------
+
+
+def _cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    from handbill.cli import main
+
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_cli_queue_worklist_aging_proposals(clinic: dict[str, Any],
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    import json
+
+    slug = clinic["practice"].slug
+    day = ("--practice", slug, "--as-of", TODAY.isoformat())
+    status, out, err = _cli(capsys, "followup", *day)
+    assert status == 0, err
+    queue = json.loads(out)
+    assert len(queue["items"]) == 3 and queue["items"][0]["kind"] == "followup"
+    assert [i["score"] for i in queue["items"]] == sorted(
+        (i["score"] for i in queue["items"]), reverse=True)
+
+    status, out, err = _cli(capsys, "followup", "worklist", "--kind", "denials", *day)
+    assert status == 0, err
+    denials = json.loads(out)["items"]
+    assert sum(1 for i in denials if i["codes"] == "CO-170 N130") == 3
+    assert all(i["next_step"] and i["meaning"] for i in denials)
+
+    status, out, err = _cli(capsys, "followup", "aging", *day)
+    assert status == 0, err
+    assert json.loads(out)["payers"][0]["buckets"]["0-30"] == "270.00"
+
+    status, out, err = _cli(capsys, "followup", "work", denials[0]["key"], "--worked",
+                            "--note", "written off", *day)
+    assert status == 0, err
+    assert json.loads(out)["worked_at"]
+
+    status, out, err = _cli(capsys, "followup", "proposals", *day)
+    assert status == 0, err
+    [proposal] = json.loads(out)["proposals"]
+    assert proposal["in_words"].startswith("Stop billing 97124")
+    status, out, err = _cli(capsys, "followup", "proposals", "--accept", str(proposal["id"]),
+                            *day)
+    assert status == 0, err
+    assert json.loads(out)["status"] == "accepted"
+
+
+@pytest.mark.parametrize(("argv", "words"), [
+    (("followup", "worklist", "--kind", "lost"), "--kind is 'lost'"),
+    (("followup", "aging", "--as-of", "yesterday"), "not a date"),
+    (("followup", "proposals", "--threshold", "0"), "--threshold must be 1 or more"),
+    (("followup", "proposals", "--dismiss", "999999"), "no proposal 999999"),
+    (("followup", "proposals", "--effective-date", "2026-12-01"), "goes with --accept"),
+    (("followup", "work", "denial:999999", "--worked"), "no open worklist item"),
+    (("followup", "--practice", "nowhere"), "no practice 'nowhere'"),
+])
+def test_cli_bad_input_exits_2(clinic: dict[str, Any], capsys: pytest.CaptureFixture[str],
+                               argv: tuple[str, ...], words: str) -> None:
+    status, out, err = _cli(capsys, *argv, *(("--practice", clinic["practice"].slug)
+                                             if "--practice" not in argv else ()))
+    assert status == 2
+    assert words in err
+    assert out == ""
