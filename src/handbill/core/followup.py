@@ -398,6 +398,10 @@ class FilingClock:
     days_left: int  # negative once past
     state: FilingState
 
+    @property
+    def days_past(self) -> int:
+        return max(0, -self.days_left)
+
     def as_dict(self) -> dict[str, Any]:
         return {"deadline": self.deadline.isoformat(), "days_left": self.days_left,
                 "state": self.state.value}

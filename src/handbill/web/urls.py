@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from handbill.web.views import account, claims, home, patients, tools, visits
+from handbill.web.views import account, claims, followup, home, patients, tools, visits
 
 app_name = "web"
 urlpatterns = [
@@ -47,4 +47,13 @@ urlpatterns = [
     path("claims/<int:pk>/837/", claims.claim_837, name="claim_837"),
     path("claims/<int:pk>/cms1500.pdf", claims.claim_cms1500, name="claim_cms1500"),
     path("claims/<int:pk>/superbill.pdf", claims.claim_superbill, name="claim_superbill"),
+    # Working what comes back: queues and policy proposals.
+    path("queues/", followup.queues, name="queues"),
+    path("queues/work/", followup.queue_work, name="queue_work"),
+    path("proposals/", followup.proposals, name="proposals"),
+    path("proposals/refresh/", followup.proposals_refresh, name="proposals_refresh"),
+    path("proposals/<int:pk>/accept/", followup.proposal_decide, {"decision": "accept"},
+         name="proposal_accept"),
+    path("proposals/<int:pk>/dismiss/", followup.proposal_decide, {"decision": "dismiss"},
+         name="proposal_dismiss"),
 ]
