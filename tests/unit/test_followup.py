@@ -314,8 +314,19 @@ def test_x_modifier_bundling_denials_propose_modifier_59() -> None:
     assert "with 97124" in proposal.reason
     # A payer already on 59, or lines that carried no X modifier: no policy change helps.
     assert fu.propose_rules(events, {"7": _policy(modifier_style="59")}) == []
-    bare = _denials("97140", "97", 3, with_codes=("97124",))
-    assert fu.propose_rules(bare, {"7": _policy()}) == []
+    with_59 = _denials("97140", "97", 3, modifiers=("59",), with_codes=("97124",))
+    assert fu.propose_rules(with_59, {"7": _policy()}) == []
+
+
+def test_bundling_without_any_modifier_proposes_a_pair_rule() -> None:
+    bare = _denials("97140", "97", 3, modifiers=("GP",), with_codes=("97124",))
+    [proposal] = fu.propose_rules(bare, {"7": _policy()})
+    assert proposal.change == {"field": "modifier_pairs", "op": "add",
+                               "value": ["97140", "97124"]}
+    known = _policy(modifier_pairs=[["97140", "97124"]])
+    assert fu.propose_rules(bare, {"7": known}) == []
+    alone = _denials("97140", "236", 3)
+    assert fu.propose_rules(alone, {"7": _policy()}) == []
 
 
 def test_hot_packs_bundled_proposes_not_billing_97010() -> None:
@@ -374,6 +385,14 @@ def test_applied_changes_read_back_as_the_rule() -> None:
     gp = _roundtrip(fu.apply_change(rules, {"field": "therapy_modifier", "op": "set",
                                             "value": "GP"}))
     assert gp.therapy_modifier == "GP"
+    paired = fu.apply_change(rules, {"field": "modifier_pairs", "op": "add",
+                                     "value": ["97140", "97124"]})
+    again = fu.apply_change(paired, {"field": "modifier_pairs", "op": "add",
+                                     "value": ["97140", "97124"]})
+    assert again["modifier_pairs"] == [["97140", "97124"]]
+    assert _roundtrip(again).modifier_pairs == frozenset({("97140", "97124")})
+    with pytest.raises(fu.ChangeError, match="is \\[code, partner\\]"):
+        fu.apply_change(rules, {"field": "modifier_pairs", "op": "add", "value": "97140"})
     assert rules == rules_of(policy)  # the input is not changed
 
 
@@ -410,6 +429,8 @@ def test_unknown_change_is_refused() -> None:
     ({"field": "bills_97010", "op": "set", "value": False}, "97010"),
     ({"field": "modifier_style", "op": "set", "value": "59"}, "modifier 59"),
     ({"field": "therapy_modifier", "op": "set", "value": "GP"}, "Add GP"),
+    ({"field": "modifier_pairs", "op": "add", "value": ["97140", "97124"]},
+     "Require 59/XS on 97140 when billed with 97124"),
     ({"field": "x", "op": "y", "value": 1}, "y x = 1"),
 ])
 def test_describe_change(change: dict[str, object], words: str) -> None:

@@ -593,7 +593,16 @@ def _bundled_change(events: Sequence[DenialEvent], policy: PayerPolicy) -> dict[
     if policy.modifier_style is ModifierStyle.X_MODIFIERS and len(x_used) * 2 > len(events):
         # The lines carried XS/XE/XP/XU and were still denied: this payer takes only 59.
         return {"field": "modifier_style", "op": "set", "value": ModifierStyle.MODIFIER_59.value}
-    return None
+    bypass = X_MODIFIERS | {"59"}
+    bare = [e for e in events if not set(e.modifiers) & bypass]
+    partners = [p for e in bare for p in e.with_codes if p != code]
+    if len(bare) * 2 <= len(events) or not partners:
+        return None
+    # Billed without a modifier next to the same partner, again and again: require one there.
+    partner = _most_common(partners)
+    if (code, partner) in policy.modifier_pairs:
+        return None
+    return {"field": "modifier_pairs", "op": "add", "value": [code, partner]}
 
 
 def _therapy_change(events: Sequence[DenialEvent], policy: PayerPolicy) -> dict[str, Any] | None:
@@ -680,6 +689,7 @@ _CHANGEABLE = {
     "bills_97010": "set",
     "modifier_style": "set",
     "therapy_modifier": "set",
+    "modifier_pairs": "add",
 }
 
 
@@ -707,6 +717,12 @@ def apply_change(rules: Mapping[str, Any], change: Mapping[str, Any]) -> dict[st
         codes = set(updated.get("prior_authorization_codes") or [])
         codes.add(str(value))
         updated["prior_authorization_codes"] = sorted(codes)
+    elif name == "modifier_pairs":
+        if not (isinstance(value, list | tuple) and len(value) == 2):
+            raise ChangeError(f"a modifier pair is [code, partner], not {value!r}")
+        pairs = {tuple(pair) for pair in updated.get("modifier_pairs") or []}
+        pairs.add((str(value[0]), str(value[1])))
+        updated["modifier_pairs"] = [list(pair) for pair in sorted(pairs)]
     elif name == "bills_97010":
         updated["bills_97010"] = bool(value)
         if value is False:
@@ -736,4 +752,6 @@ def describe_change(change: Mapping[str, Any]) -> str:
         return "Use modifier 59 (not XS/XE/XP/XU) to bypass NCCI pairs"
     if name == "therapy_modifier":
         return f"Add {value} to always-therapy codes"
+    if name == "modifier_pairs" and isinstance(value, list | tuple) and len(value) == 2:
+        return f"Require 59/XS on {value[0]} when billed with {value[1]}"
     return f"{op} {name} = {value!r}"
