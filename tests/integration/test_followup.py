@@ -140,6 +140,22 @@ def test_worked_follow_up_comes_back(clinic: dict[str, Any]) -> None:
     assert row.key in {r.key for r in back}
 
 
+def test_a_written_off_denial_leaves_the_list(clinic: dict[str, Any]) -> None:
+    from handbill.ledger import posting
+
+    row = _co170(clinic)[0]
+    claim = row.claim
+    posting.post_write_off(practice=clinic["practice"], payer=claim.payer, amount=Cents(9000),
+                           claim_ref=claim.number, patient_ref=claim.patient.account_number,
+                           effective_date=TODAY, at=FIXED_NOW, by=None,
+                           memo="CO-170: not payable to an LMT")
+    keys = {r.key for r in _rows(clinic, "denials", include_done=True)}
+    assert row.key not in keys
+    assert len(_co170(clinic)) == 2
+    # Nothing left on the payer either: off the follow-up queue too.
+    assert f"followup:{claim.pk}" not in {r.key for r in _rows(clinic, "followup")}
+
+
 def test_bill_patient_moves_the_line_balance(clinic: dict[str, Any]) -> None:
     practice, biller = clinic["practice"], clinic["biller"]
     row = _co170(clinic)[0]
@@ -157,7 +173,7 @@ def test_bill_patient_moves_the_line_balance(clinic: dict[str, Any]) -> None:
     assert row.key not in {r.key for r in _rows(clinic, "denials")}
     assert AuditEvent.objects.filter(action="followup.bill_patient").count() == 1
     # Once moved, nothing is left to move.
-    with pytest.raises(actions.FollowupError, match="owes nothing more"):
+    with pytest.raises(actions.FollowupError, match="no open worklist item"):
         actions.bill_patient(practice=practice, key=row.key, by=biller, at=FIXED_NOW,
                              patient_agreed=True)
     deductible = next((r for r in _rows(clinic, "denials") if r.step.codes == "PR-1"), None)

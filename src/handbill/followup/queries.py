@@ -11,7 +11,9 @@ Keys (``WorkItem.key``) name each item's reason exactly:
 
 Only a claim's latest adjudication counts (a reversal and re-adjudication leave the newer
 one), and only while the claim is still denied, partially paid or paid: once a biller has
-corrected, appealed or closed it, its denial is off the list.
+corrected, appealed or closed it, its denial is off the list. A denial also leaves the list
+once its money is settled in the ledger: written off or billed to the patient (held amounts),
+or paid by the patient (their share).
 
 An item a biller marked worked leaves its list. Timely-filing and A/R follow-up items are about
 an unpaid claim, not one event, so they come back ``FOLLOW_UP_AGAIN_DAYS`` after being worked
@@ -111,7 +113,7 @@ class _Context:
         self.practice = practice
         self.today = practice_today(practice, at)
         self._policies: dict[tuple[int, date], PayerPolicy | None] = {}
-        self._balances: dict[str, Cents] | None = None
+        self._balances: dict[str, dict[str, Cents]] = {}
 
     def policy(self, payer: Payer | None, on: date) -> PayerPolicy | None:
         if payer is None:
@@ -121,17 +123,25 @@ class _Context:
             self._policies[key] = policy_for(payer, on)
         return self._policies[key]
 
-    def insurance_balances(self) -> dict[str, Cents]:
-        """What payers still owe, per claim number."""
-        if self._balances is None:
-            rows = (Leg.objects.filter(practice=self.practice,
-                                       account__kind=AccountKind.AR_INSURANCE)
+    def _claim_balances(self, kind: str) -> dict[str, Cents]:
+        if kind not in self._balances:
+            rows = (Leg.objects.filter(practice=self.practice, account__kind=kind)
+                    .exclude(claim_ref="")
                     .values("claim_ref")
                     .annotate(debits=Coalesce(Sum("debit_cents"), 0),
                               credits=Coalesce(Sum("credit_cents"), 0)))
-            self._balances = {row["claim_ref"]: Cents(int(row["debits"]) - int(row["credits"]))
-                              for row in rows if row["claim_ref"]}
-        return self._balances
+            self._balances[kind] = {
+                row["claim_ref"]: Cents(int(row["debits"]) - int(row["credits"]))
+                for row in rows}
+        return self._balances[kind]
+
+    def insurance_balances(self) -> dict[str, Cents]:
+        """What payers still owe, per claim number."""
+        return self._claim_balances(AccountKind.AR_INSURANCE)
+
+    def patient_balances(self) -> dict[str, Cents]:
+        """What patients still owe, per claim number."""
+        return self._claim_balances(AccountKind.AR_PATIENT)
 
     def age(self, claim: Claim) -> int:
         return fu.age_in_days(claim.date_of_service, self.today)
@@ -204,6 +214,21 @@ def _line_label(line: ServicePayment) -> str:
     return f"{code} ({control})" if control else code
 
 
+def _open_part(amounts: Iterable[Any], still_open: Cents | None) -> Cents:
+    wanted = total(Cents(a.amount_cents) for a in amounts)
+    return min(wanted, max(still_open or Cents(0), Cents(0)))
+
+
+def _at_risk(ctx: _Context, claim: Claim, work: list[Any]) -> Cents:
+    """What of the adjustments is still open on the books: held amounts while the payer's
+    A/R still carries them, the patient's share while the patient still owes it. Written off,
+    billed to the patient or paid, the item is done and leaves the list."""
+    held = [a for a in work if a.group != "PR"]
+    patient = [a for a in work if a.group == "PR"]
+    return (_open_part(held, ctx.insurance_balances().get(claim.number))
+            + _open_part(patient, ctx.patient_balances().get(claim.number)))
+
+
 def _denials(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
     rows = []
     for payment in payments:
@@ -218,17 +243,21 @@ def _denials(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
             work = _work_adjustments(line.adjustments.all())
             if not work:
                 continue
+            risk = _at_risk(ctx, claim, work)
+            if not risk:
+                continue
             remarks = [str(r) for r in (line.remarks or [])]
             steps = [fu.next_step(a.group, a.reason, remarks) for a in work]
-            risk = total(Cents(a.amount_cents) for a in work)
             rows.append(QueueRow(f"denial:{line.pk}", fu.WorkKind.DENIAL, claim, payer,
                                  _line_label(line), steps[0], risk, ctx.age(claim),
                                  service_payment_id=line.pk, more_steps=steps[1:]))
         if payment.status_code == "4" and not any(r.claim.pk == claim.pk for r in rows):
             work = _work_adjustments(claim_level)
             steps = [fu.next_step(a.group, a.reason) for a in work] or [fu.denied_claim_step()]
-            risk = (total(Cents(a.amount_cents) for a in work) if work
-                    else Cents(payment.charge_cents - payment.paid_cents))
+            risk = (_at_risk(ctx, claim, work) if work else
+                    max(ctx.insurance_balances().get(claim.number, Cents(0)), Cents(0)))
+            if not risk:
+                continue
             rows.append(QueueRow(f"denial:cp{payment.pk}", fu.WorkKind.DENIAL, claim, payer, "",
                                  steps[0], risk, ctx.age(claim), more_steps=steps[1:]))
     return rows
