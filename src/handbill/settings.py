@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "handbill.remittance",
     "handbill.web",
     "handbill.eligibility",
+    "handbill.followup",
 ]
 
 MIDDLEWARE = [

@@ -30,6 +30,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.eligibility",
     # After claims: it adds correct, reopen, secondary and appeal under ``handbill claims``.
     "handbill.cli.money_back",
+    "handbill.cli.followup",
 ]
 
 

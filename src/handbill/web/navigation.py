@@ -30,6 +30,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Submit", "web:submit", "bill", "/submit/"),
     NavItem("Remittances", "web:remittances", "view", "/remittances/"),
     NavItem("Payers", "web:payers", "view", "/payers/"),
+    NavItem("Queues", "web:queues", "bill", "/queues/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
 ]

@@ -6,6 +6,7 @@ from django.urls import path
 from handbill.web.views import (
     account,
     claims,
+    followup,
     home,
     money_back,
     patients,
@@ -83,4 +84,13 @@ urlpatterns = [
     path("payers/", payers.payer_list, name="payers"),
     path("payers/<int:pk>/", payers.payer_detail, name="payer"),
     path("payers/<int:pk>/policy/new/", payers.policy_new, name="policy_new"),
+    # Working what comes back: queues and policy proposals.
+    path("queues/", followup.queues, name="queues"),
+    path("queues/work/", followup.queue_work, name="queue_work"),
+    path("proposals/", followup.proposals, name="proposals"),
+    path("proposals/refresh/", followup.proposals_refresh, name="proposals_refresh"),
+    path("proposals/<int:pk>/accept/", followup.proposal_decide, {"decision": "accept"},
+         name="proposal_accept"),
+    path("proposals/<int:pk>/dismiss/", followup.proposal_decide, {"decision": "dismiss"},
+         name="proposal_dismiss"),
 ]
