@@ -10,6 +10,7 @@ back, keeping the database it replaces beside it.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -91,7 +92,14 @@ def restore_sqlite(backup: Path, database: Path, *, at: datetime) -> Path | None
     return kept
 
 
+def _regexp(pattern: str | None, text: Any) -> bool:
+    return pattern is not None and text is not None and re.search(pattern, str(text)) is not None
+
+
 def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
+    # The integrity check re-evaluates CHECK constraints; Handbill's use REGEXP, which SQLite
+    # leaves to the application (Django defines it the same way on its connections).
+    connection.create_function("REGEXP", 2, _regexp, deterministic=True)
     result = connection.execute("PRAGMA integrity_check").fetchone()
     if not result or result[0] != "ok":
         raise BackupError(f"{path} failed SQLite's integrity check: {result}")
