@@ -6,7 +6,8 @@ copies), ``x12/`` (every X12 file as sent or received) and ``manifest.json`` wit
 the sha256 of every file. See docs/export.md.
 
 All rows are read in one transaction, so the export is one moment of the practice even while
-people keep working (PostgreSQL: a repeatable-read snapshot; SQLite: one read transaction).
+people keep working (PostgreSQL: a repeatable-read snapshot; SQLite: one transaction, begun
+IMMEDIATE as Handbill's settings ask, so writers wait the second or so an export takes).
 Before anything is written, every foreign key of every row is checked to land inside the
 export: a row of another practice can never ride along.
 """
