@@ -277,6 +277,42 @@ def test_import_refuses_a_practice_that_exists(tmp_path: Path) -> None:
     assert main(["import", "--in", str(out)]) == 2
 
 
+def _rewrite(out: Path, relative: str, text: str) -> None:
+    """Change a file and its manifest entry, as a newer or older Handbill would have written."""
+    (out / relative).write_text(text, encoding="utf-8")
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    for entry in manifest["files"]:
+        if entry["path"] == relative:
+            entry["bytes"] = (out / relative).stat().st_size
+            entry["sha256"] = sha256_of(out / relative)
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest))
+
+
+@pytest.mark.django_db
+def test_newer_exports_are_refused_and_older_ones_take_defaults(tmp_path: Path) -> None:
+    out = tmp_path / "export"
+    with transaction.atomic():
+        practice = f.make_practice(claim_sequence=41)
+        export_practice(practice=practice, out=out, by=None, at=FIXED_NOW)
+        transaction.set_rollback(True)
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    saved = json.dumps(manifest)
+    manifest["migrations"]["claims"].append("0999_from_the_future")
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(ImportRefused, match=r"newer Handbill \(claims.0999_from_the_future"):
+        import_practice(source=out, by=None, at=FIXED_NOW)
+    (out / MANIFEST_NAME).write_text(saved)
+
+    # Written before claim_sequence existed: the column takes its default.
+    relative = data_file("practice.practice")
+    row = json.loads((out / relative).read_text())
+    del row["claim_sequence"]
+    _rewrite(out, relative, json.dumps(row) + "\n")
+    imported = import_practice(source=out, by=None, at=FIXED_NOW).practice
+    assert imported is not None and imported.claim_sequence == 0
+    assert imported.legal_name == practice.legal_name
+
+
 # --- people -------------------------------------------------------------------------------------
 
 
