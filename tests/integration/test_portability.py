@@ -275,6 +275,14 @@ def test_import_refuses_a_practice_that_exists(tmp_path: Path) -> None:
     from handbill.cli import main
 
     assert main(["import", "--in", str(out)]) == 2
+    # A manifest edited to name another slug gets as far as the database, which refuses the
+    # practice row; the whole import rolls back.
+    manifest = json.loads((out / MANIFEST_NAME).read_text())
+    manifest["practice"]["slug"] = "someone-else"
+    (out / MANIFEST_NAME).write_text(json.dumps(manifest))
+    with pytest.raises(ImportRefused, match="the database refused a row"):
+        import_practice(source=out, by=None, at=FIXED_NOW)
+    assert _table_counts() == counts
 
 
 def _rewrite(out: Path, relative: str, text: str) -> None:

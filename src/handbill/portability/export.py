@@ -111,7 +111,7 @@ def _export(practice: Practice, out: Path, by: AbstractBaseUser | None, at: date
         # Who took which practice's records, when, and which manifest: written after the
         # reads, so the export does not carry its own audit row.
         record(action="practice.export", at=at, by=by, practice=practice, target=practice,
-               folder=str(out), manifest_sha256=manifest_sha, rows=sum(
+               folder=str(out.resolve()), manifest_sha256=manifest_sha, rows=sum(
                    manifest["counts"].values()), password_hashes=include_password_hashes)
     return manifest, manifest_sha, total
 

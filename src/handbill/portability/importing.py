@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import DatabaseError, connection, models, transaction
 from django.db.migrations.recorder import MigrationRecorder
 
 from handbill.audit.record import record
@@ -98,22 +98,38 @@ def import_practice(
     if unknown:
         raise ImportRefused(f"the export holds tables this Handbill does not import: {unknown}")
     loader = _Loader(source, files, manifest)
+    try:
+        practice = _load_all(loader, manifest, source, by=by, at=at, dry_run=dry_run)
+    except DatabaseError as exc:
+        # A constraint of this database refused a row (a changed manifest naming another slug,
+        # a hand-edited file whose hashes were recomputed): the transaction is rolled back.
+        raise ImportRefused(f"the database refused a row ({exc}); nothing was imported"
+                            ) from None
+    return ImportResult(
+        practice=None if dry_run else practice, slug=slug, counts=loader.counts,
+        users_created=loader.users_created, users_matched=loader.users_matched,
+        seconds=time.perf_counter() - started, dry_run=dry_run, id_maps=loader.id_maps)
+
+
+def _load_all(loader: _Loader, manifest: dict[str, Any], source: Path, *,
+              by: AbstractBaseUser | None, at: datetime, dry_run: bool) -> Practice:
     with transaction.atomic():
         loader.load_users()
         for model in registry.import_order():
             loader.load(model)
         practice_id = loader.id_maps[registry.PRACTICE][manifest_practice_id(loader)]
         practice = Practice.objects.get(pk=practice_id)
+        if practice.slug != manifest["practice"]["slug"]:
+            raise ImportRefused(f"the manifest names practice {manifest['practice']['slug']!r} "
+                                f"but the data holds {practice.slug!r}; nothing was imported")
         record(action="practice.import", at=at, by=by, practice=practice, target=practice,
-               folder=str(source), manifest_sha256=mf.sha256_of(source / mf.MANIFEST_NAME),
+               folder=str(source.resolve()),
+               manifest_sha256=mf.sha256_of(source / mf.MANIFEST_NAME),
                exported_at=manifest.get("exported_at"), rows=sum(loader.counts.values()),
                users_created=len(loader.users_created))
         if dry_run:
             transaction.set_rollback(True)
-    return ImportResult(
-        practice=None if dry_run else practice, slug=slug, counts=loader.counts,
-        users_created=loader.users_created, users_matched=loader.users_matched,
-        seconds=time.perf_counter() - started, dry_run=dry_run, id_maps=loader.id_maps)
+    return practice
 
 
 def manifest_practice_id(loader: _Loader) -> Any:
