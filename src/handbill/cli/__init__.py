@@ -31,6 +31,7 @@ COMMAND_MODULES: list[str] = [
     # After claims: it adds correct, reopen, secondary and appeal under ``handbill claims``.
     "handbill.cli.money_back",
     "handbill.cli.followup",
+    "handbill.cli.portability",
 ]
 
 
