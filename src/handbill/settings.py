@@ -98,6 +98,10 @@ INSTALLED_APPS = [
     "handbill.web",
     "handbill.eligibility",
     "handbill.followup",
+    "handbill.api",
+    # django-ninja's own static files: the API docs page serves its bundled Swagger UI
+    # instead of loading it from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [

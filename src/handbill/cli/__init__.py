@@ -32,6 +32,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.money_back",
     "handbill.cli.followup",
     "handbill.cli.portability",
+    "handbill.cli.api_tokens",
 ]
 
 

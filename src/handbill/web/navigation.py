@@ -33,6 +33,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Queues", "web:queues", "bill", "/queues/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
+    NavItem("API tokens", "web:api_tokens", "view", "/account/tokens/"),
 ]
 
 

@@ -16,6 +16,7 @@ from handbill.web.views import (
     tools,
     visits,
 )
+from handbill.web.views import tokens as api_tokens
 
 app_name = "web"
 urlpatterns = [
@@ -93,4 +94,7 @@ urlpatterns = [
          name="proposal_accept"),
     path("proposals/<int:pk>/dismiss/", followup.proposal_decide, {"decision": "dismiss"},
          name="proposal_dismiss"),
+    # API tokens (handbill.api): made and revoked here, shown once.
+    path("account/tokens/", api_tokens.token_list, name="api_tokens"),
+    path("account/tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api_token_revoke"),
 ]
