@@ -202,3 +202,21 @@ def test_other_practices_payments_are_404_and_only_billers_post(clinic: Clinic) 
     assert therapist.post("/remittances/fetch/").status_code == 403
     assert b"upload-form" not in therapist.get("/remittances/").content
     assert EraFile.objects.get(pk=era.pk).status == "planned"
+
+
+def test_the_list_and_a_posted_payment_take_a_fixed_number_of_queries(
+    clinic: Clinic, django_assert_max_num_queries: object
+) -> None:
+    client = login(clinic.biller)
+    claims = [make_submitted_claim(clinic, LINES) for _ in range(6)]
+    for n, claim in enumerate(claims[:3]):
+        upload(client, write_835([standard(claim)], trace=f"EFT{n:04d}"), name=f"era{n}.835")
+    big = write_835([standard(c) for c in claims[3:]], trace="EFT9999")
+    upload(client, big)
+    for era in EraFile.objects.all():
+        client.post(f"/remittances/{era.pk}/commit/")
+    with django_assert_max_num_queries(12):  # type: ignore[operator]
+        assert len(client.get("/remittances/").context["page"].object_list) == 4
+    with django_assert_max_num_queries(14):  # type: ignore[operator]
+        page = client.get(f"/remittances/{EraFile.objects.get(trace_number='EFT9999').pk}/")
+        assert len(page.context["page"].object_list) == 3  # three claims, no query per claim
