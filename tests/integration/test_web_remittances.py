@@ -177,12 +177,20 @@ def test_fetch_the_inbox_reads_and_posts_clean_remittances(
         outbox_path=str(tmp_path / "outbox"), created_at=FIXED_NOW)
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "payment.835").write_text(write_835([standard(claim)]))
+    (tmp_path / "inbox" / "broken.835").write_text(
+        write_835([standard(claim)], trace="EFT0002", payment=5))
     client = login(clinic.biller)
     response = client.post("/remittances/fetch/", follow=True)
     text = response.content.decode()
-    assert "Fetched 1 new file(s); read 1." in text and "payment.835: posted" in text
-    assert EraFile.objects.get().status == "posted"
+    assert "Fetched 2 new file(s); read 2." in text and "payment.835: posted" in text
+    assert "broken.835: refused" in text
+    assert EraFile.objects.get(file_name="payment.835").status == "posted"
     assert Claim.objects.get(pk=claim.pk).status == "paid"
+    refused = EraFile.objects.get(file_name="broken.835")
+    page = client.get(f"/remittances/{refused.pk}/")
+    assert page.templates[0].name == "web/remittances/refused.html"
+    assert "does not balance" in page.content.decode()
+    assert "Post this payment" not in page.content.decode()
 
 
 def test_other_practices_payments_are_404_and_only_billers_post(clinic: Clinic) -> None:
