@@ -37,8 +37,12 @@ VALID_BODIES: dict[str, dict[str, Any]] = {
     "POST /api/v1/claims/{claim_id}/overrides": {"rule": "note.medical_necessity",
                                                  "reason": "probe"},
 }
-NO_BODY = {"POST /api/v1/visits/{visit_id}/sign", "POST /api/v1/claims/{claim_id}/scrub",
-           "POST /api/v1/claims/{claim_id}/ready", "POST /api/v1/remittances/{remittance_id}/commit"}
+NO_BODY = {
+    "POST /api/v1/visits/{visit_id}/sign",
+    "POST /api/v1/claims/{claim_id}/scrub",
+    "POST /api/v1/claims/{claim_id}/ready",
+    "POST /api/v1/remittances/{remittance_id}/commit",
+}
 # Path parameters that name a kind, not a row.
 NOT_ROWS = {"name"}
 
