@@ -41,7 +41,7 @@ NO_BODY = {"POST /api/v1/visits/{visit_id}/sign", "POST /api/v1/claims/{claim_id
            "POST /api/v1/claims/{claim_id}/ready",
            "POST /api/v1/remittances/{remittance_id}/commit"}
 # Path parameters that name a kind, not a row.
-NOT_ROWS = {"name"}
+NOT_ROWS = {"kind"}
 
 
 def _routes() -> list[tuple[str, str]]:
@@ -123,10 +123,10 @@ def test_lists_never_show_another_practices_rows(
     foreign = ["B77777", "Underhill", "BMEMBER9", "PROBE1", "Birch Hollow"]
     listed = 0
     for method, path in _routes():
-        if method != "GET" or "{" in path.replace("{name}", ""):
+        if method != "GET" or "{" in path.replace("{kind}", ""):
             continue
-        kinds = ("denied", "rejected", "blocked", "ready")
-        urls = [path.replace("{name}", n) for n in kinds] if "{name}" in path else [path]
+        kinds = ("followup", "denials", "rejections", "underpaid", "timely")
+        urls = [path.replace("{kind}", n) for n in kinds] if "{kind}" in path else [path]
         for url in urls:
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)

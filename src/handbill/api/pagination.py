@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
@@ -38,13 +38,13 @@ def _url(request: HttpRequest, offset: int, limit: int) -> str:
 
 def page(
     request: HttpRequest,
-    items: QuerySet[Any],
+    items: QuerySet[Any] | Sequence[Any],
     paging: Paging,
     *,
     convert: Callable[[Any], Any] = lambda row: row,
 ) -> dict[str, Any]:
     limit, offset = paging.limit, paging.offset
-    count = items.count()
+    count = len(items) if isinstance(items, Sequence) else items.count()
     rows = list(items[offset : offset + limit])
     following = offset + limit
     return {
