@@ -42,6 +42,7 @@ def test_a_token_made_on_the_page_is_shown_once_and_stored_as_a_hash(api: ApiCli
     assert token.membership.user == api.clinic.users["therapist"]
     again = api.clinic.client_for("therapist").get("/account/tokens/")
     assert secret not in again.content.decode() and "scheduler" in again.content.decode()
+    assert f'action="/account/tokens/{token.pk}/revoke/"' in again.content.decode()
     assert AuditEvent.objects.filter(action="api_token.create", object_id=str(token.pk)).exists()
 
 
