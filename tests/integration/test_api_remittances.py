@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from handbill.audit.models import AuditEvent
 from handbill.claims.models import Claim
 from handbill.ledger.models import LedgerTransaction
 from handbill.practice.models import Role
@@ -107,6 +108,12 @@ def test_therapist_front_desk_and_auditor_cannot_touch_payments(clinic: Clinic) 
         assert client.get(f"/remittances/{era_id}/plan").status_code == 403
         assert client.get("/reports/balances").status_code == 403
     assert EraFile.objects.get(pk=era_id).status == "planned"
+    denied = AuditEvent.objects.filter(action="api.denied", practice=clinic.practice)
+    assert denied.count() == 12
+    assert {e.detail["path"] for e in denied} >= {"/api/v1/remittances",
+                                                   f"/api/v1/remittances/{era_id}/commit"}
+    assert all(e.actor is not None and "may not post payments" in e.detail["reason"]
+               for e in denied)
 
 
 def test_another_practices_remittance_is_404(clinic: Clinic) -> None:
