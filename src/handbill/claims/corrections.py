@@ -78,7 +78,7 @@ def correct_claim(
         raise ClaimError(f"a correction is 'replace' (frequency 7) or 'void' (8), not {kind!r}")
     if not reason.strip():
         raise ClaimError("say why the claim is corrected (it goes in the claim's history)")
-    original = Claim.objects.select_for_update().select_related(
+    original = Claim.objects.select_for_update(of=("self",)).select_related(
         "practice", "visit", "coverage", "payer", "patient").get(pk=claim.pk)
     standing = Claim.objects.filter(replaces=original).exclude(status__in=_ABANDONED).first()
     if standing is not None:
@@ -208,7 +208,7 @@ def reopen_claim(
     authorize(by, claim.practice, "bill")
     if not reason.strip():
         raise ClaimError("say what the rejection was about (it goes in the claim's history)")
-    locked = Claim.objects.select_for_update().select_related(
+    locked = Claim.objects.select_for_update(of=("self",)).select_related(
         "practice", "coverage", "payer", "patient").get(pk=claim.pk)
     if locked.status != Status.REJECTED:
         hint = ""
