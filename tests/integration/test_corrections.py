@@ -82,6 +82,16 @@ def test_a_replacement_of_a_paid_claim_names_the_payer_claim_and_charges_the_vis
     replacement.refresh_from_db()
     assert replacement.status == "submitted"
 
+    # On paper: box 22, the resubmission code and the original reference number.
+    from handbill.claims.outbound import read_claim
+    from handbill.documents.cms1500 import render_cms1500
+    from tests.unit.outbound_docs_factory import text_runs
+    from tests.unit.test_cms1500 import printed
+
+    billing, out = read_claim(replacement)
+    (runs, *_rest) = text_runs(render_cms1500(out, billing, signed_on=mb.PAID_ON))
+    assert printed(runs, "22_code") == "7" and printed(runs, "22_ref") == "RUMP-55501"
+
 
 def test_a_void_cancels_the_original_and_reverses_its_charge(clinic: dict[str, Any]) -> None:
     original = mb.post_835(clinic, mb.sent_claim(clinic), denied="170")

@@ -83,6 +83,25 @@ def test_the_secondary_claim_carries_the_primary_adjudication_and_passes_pyx12(
     assert groups == {"CO", "PR"}
     assert all(a.adjudicated_on == mb.PAID_ON for a in prior.line_adjudications)
 
+    # The secondary pays the share (CLP02 2); the primary's part comes back as OA-23, which
+    # is already on the books. Both claims end at zero and the patient owes nothing.
+    text = mb.write_835([mb.Clp(secondary.number, [
+        mb.Svc(line.code, line.charge_cents, line.charge_cents * 20 // 100,
+               [("OA", "23", line.charge_cents - line.charge_cents * 20 // 100)],
+               line.modifiers, line.units, line.control_number)
+        for line in secondary.lines.all()], status="2", payer_claim_number="PUGET-1")],
+        trace="EFTSEC1", payer_id="PUGET2", payer_name="PUGET SECOND HEALTH")
+    from handbill.remittance import actions as remit
+
+    for era in remit.import_835(practice=practice, text=text, by=clinic["biller"],
+                                at=mb.LATER):
+        remit.commit_posting(era=era, by=clinic["biller"], at=mb.LATER)
+    secondary.refresh_from_db()
+    assert secondary.status == "paid"
+    assert claim_balance(practice, secondary.number) == Cents(0)
+    assert claim_balance(practice, primary.number) == Cents(0)
+    assert patient_balance(practice, account) == Cents(0)
+
 
 def test_a_secondary_is_refused_with_the_reason(clinic: dict[str, Any]) -> None:
     biller = clinic["biller"]
