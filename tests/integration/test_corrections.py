@@ -200,3 +200,16 @@ def test_submission_checks_blocking_findings_again(clinic: dict[str, Any]) -> No
     batch = submit_claims(practice=clinic["practice"], claims=[claim],
                           clearinghouse=clinic["house"], by=clinic["biller"], at=mb.LATER)
     assert batch.claim_count == 1
+
+
+def test_a_replacement_does_not_count_its_visit_twice_against_the_prescription(
+    clinic: dict[str, Any],
+) -> None:
+    original = mb.post_835(clinic, mb.sent_claim(clinic))
+    # The prescription allowed one visit, and this is it.
+    original.referral.__class__.objects.filter(pk=original.referral_id).update(visits_allowed=1)
+    replacement = correct_claim(claim=original, kind="replace", by=clinic["biller"],
+                                at=mb.LATER, reason="modifier")
+    assert replacement.referral_id == original.referral_id
+    (finding,) = replacement.findings.filter(rule="authorization.remaining")
+    assert finding.severity == "warning" and "this is the last of 1 visit" in finding.message
