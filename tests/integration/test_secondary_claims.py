@@ -155,3 +155,33 @@ def test_a_secondary_that_goes_back_to_draft_returns_the_share_to_the_patient(
     share = sum(line.charge_cents * 20 // 100 for line in primary.lines.all())
     assert patient_balance(primary.practice, account) == Cents(share)
     assert claim_balance(primary.practice, secondary.number) == Cents(0)
+
+
+def test_a_replacement_of_a_secondary_claim_keeps_its_lines_and_adjudication(
+    clinic: dict[str, Any],
+) -> None:
+    from handbill.claims.corrections import correct_claim
+
+    primary = _paid_with_share(clinic)
+    mb.add_secondary(clinic, primary)
+    secondary = build_secondary(claim=primary, by=clinic["biller"], at=mb.LATER)
+    ready = actions.mark_ready(claim=secondary, by=clinic["biller"], at=mb.LATER)
+    submit_claims(practice=primary.practice, claims=[ready], clearinghouse=clinic["house"],
+                  by=clinic["biller"], at=mb.LATER)
+    denied = mb.post_835(clinic, Claim.objects.get(pk=secondary.pk), denied="16",
+                         payer_claim_number="PUGET-9")
+    replacement = correct_claim(claim=denied, kind="replace", by=clinic["biller"],
+                                at=mb.LATER, reason="subscriber's group number")
+    assert replacement.primary_claim_id == primary.pk
+    controls = {ln.control_number for ln in replacement.lines.all()}
+    (prior,) = replacement.prior_payers
+    assert {item["control_number"] for item in prior["lines"]} == controls
+    ready = actions.mark_ready(claim=replacement, by=clinic["biller"], at=mb.LATER)
+    batch = submit_claims(practice=primary.practice, claims=[ready],
+                          clearinghouse=clinic["house"], by=clinic["biller"], at=mb.LATER)
+    assert pyx12_errors(batch.x12) == []
+    (transaction,) = iter_transactions(batch.x12)
+    (group,) = read_837(transaction).groups
+    (out,) = group.claims
+    assert out.frequency == "7" and out.payer_claim_number == "PUGET-9"
+    assert len(out.prior_payers) == 1
