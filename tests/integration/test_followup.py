@@ -362,3 +362,30 @@ def test_cli_bad_input_exits_2(clinic: dict[str, Any], capsys: pytest.CaptureFix
     assert status == 2
     assert words in err
     assert out == ""
+
+
+# --- constraints -------------------------------------------------------------------------------
+
+
+def test_database_constraints(clinic: dict[str, Any]) -> None:
+    from django.db import IntegrityError, transaction
+
+    practice = clinic["practice"]
+    claim = clinic["claims"][0]
+    WorkItem.objects.create(practice=practice, claim=claim, key="followup:x", kind="followup",
+                            created_at=FIXED_NOW, updated_at=FIXED_NOW)
+    for bad in ({"key": "followup:x", "kind": "followup"}, {"key": "x", "kind": "lost"},
+                {"key": "", "kind": "denials"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            WorkItem.objects.create(practice=practice, claim=claim, created_at=FIXED_NOW,
+                                    updated_at=FIXED_NOW, **bad)
+    payer = clinic["payers"][fs.PROFILE]
+    base = {"practice": practice, "payer": payer, "code": "97124", "carc": "170", "count": 3,
+            "change": {"field": "x"}, "change_key": "k", "reason": "r",
+            "created_at": FIXED_NOW}
+    RuleProposal.objects.create(**base)
+    for bad in ({}, {"change_key": "k2", "status": "accepted", "decided_at": FIXED_NOW},
+                {"change_key": "k3", "status": "dismissed"},
+                {"change_key": "k4", "count": 0}, {"change_key": "k5", "status": "maybe"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            RuleProposal.objects.create(**{**base, **bad})

@@ -38,9 +38,15 @@ from handbill.core.policy import PayerPolicy
 from handbill.followup.models import WorkItem
 from handbill.ledger.models import AccountKind, Leg
 from handbill.policies.actions import practice_today
-from handbill.policies.store import policy_for
+from handbill.policies.store import versions_of
 from handbill.practice.models import Payer, Practice
-from handbill.remittance.models import Acknowledgement, AckResult, ClaimPayment, ServicePayment
+from handbill.remittance.models import (
+    Acknowledgement,
+    AckResult,
+    Adjustment,
+    ClaimPayment,
+    ServicePayment,
+)
 
 FOLLOW_UP_AGAIN_DAYS = 14
 # A claim with the payer and no answer for this long needs a status check.
@@ -113,14 +119,20 @@ class _Context:
         self.practice = practice
         self.today = practice_today(practice, at)
         self._policies: dict[tuple[int, date], PayerPolicy | None] = {}
+        self._versions: dict[int, list[PayerPolicy]] = {}
         self._balances: dict[str, dict[str, Cents]] = {}
 
     def policy(self, payer: Payer | None, on: date) -> PayerPolicy | None:
+        """The payer's rules on ``on``: its versions are read once, each checked once."""
         if payer is None:
             return None
         key = (payer.pk, on)
         if key not in self._policies:
-            self._policies[key] = policy_for(payer, on)
+            if payer.pk not in self._versions:
+                self._versions[payer.pk] = [
+                    version.as_policy() for version in versions_of(payer)]
+            self._policies[key] = next(
+                (p for p in self._versions[payer.pk] if p.in_force(on)), None)
         return self._policies[key]
 
     def _claim_balances(self, kind: str) -> dict[str, Cents]:
@@ -186,20 +198,77 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
 # --- denials and underpayments ----------------------------------------------------------------
 
 
+# What the lists read of a payment and its claim (a claim row also carries its findings and
+# rationale, a patient row the address: thousands of rows read faster without them).
+_PAYMENT_FIELDS = (
+    "practice_id", "claim_id", "era_id", "position", "status_code", "charge_cents",
+    "paid_cents", "claim__practice_id", "claim__number", "claim__status",
+    "claim__date_of_service", "claim__total_charge_cents", "claim__patient_id",
+    "claim__payer_id", "claim__provider_id", "claim__patient__first_name",
+    "claim__patient__last_name", "claim__patient__account_number", "claim__payer__name",
+    "claim__payer__policy_profile", "claim__payer__practice_id",
+    "claim__provider__taxonomy", "claim__provider__practice_id",
+)
+_LINE_FIELDS = (
+    "claim_payment_id", "position", "code", "modifiers", "units", "paid_cents",
+    "allowed_cents", "service_date", "control_number", "remarks", "claim_line_id",
+    "claim_line__code", "claim_line__modifiers", "claim_line__control_number",
+    "claim_line__claim_id",
+)
+
+
+@dataclass
+class Adjudication:
+    """A claim's latest adjudication: the CLP, its SVC lines (each with ``adjs``, its CAS
+    rows) and the claim-level CAS rows."""
+
+    payment: ClaimPayment
+    lines: list[ServicePayment]
+    claim_adjustments: list[Adjustment]
+
+    @property
+    def claim(self) -> Claim:
+        assert self.payment.claim is not None  # noqa: S101 - matched payments only
+        return self.payment.claim
+
+
 def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED,
-                    ) -> list[ClaimPayment]:
-    """Each claim's latest adjudication (not a reversal), with its lines and adjustments."""
-    payments = (ClaimPayment.objects.filter(practice=practice, claim__status__in=list(statuses))
-                .exclude(status_code=REVERSAL)
-                .select_related("claim", "claim__patient", "claim__payer", "claim__provider",
-                                "era")
-                .prefetch_related("lines__adjustments", "lines__claim_line", "adjustments")
+                    ) -> list[Adjudication]:
+    """Each claim's latest adjudication (not a reversal), with its lines and adjustments.
+
+    Lines and adjustments are read by the same filter as the payments, not by a list of ids:
+    an id list of a large practice is more than SQLite takes in one statement.
+    """
+    wanted = list(statuses)
+    scope = {"practice": practice, "claim__status__in": wanted}
+    payments = (ClaimPayment.objects.filter(**scope).exclude(status_code=REVERSAL)
+                .select_related("claim", "claim__patient", "claim__payer", "claim__provider")
+                .only(*_PAYMENT_FIELDS)
+                # Not the ERA row: it carries the whole 835 text.
                 .order_by("claim_id", "-era__posted_at", "-era_id", "-position"))
     latest: dict[int, ClaimPayment] = {}
     for payment in payments:
         assert payment.claim_id is not None  # noqa: S101 - matched payments only
         latest.setdefault(payment.claim_id, payment)
-    return list(latest.values())
+    chosen = {payment.pk: Adjudication(payment, [], []) for payment in latest.values()}
+    inner = {f"claim_payment__{key}": value for key, value in scope.items()}
+    lines: dict[int, ServicePayment] = {}
+    for line in (ServicePayment.objects.filter(**inner).select_related("claim_line")
+                 .only(*_LINE_FIELDS).order_by("claim_payment_id", "position")):
+        found = chosen.get(line.claim_payment_id)
+        if found is not None:
+            line.adjs = []  # type: ignore[attr-defined]
+            found.lines.append(line)
+            lines[line.pk] = line
+    for adjustment in Adjustment.objects.filter(**inner).order_by("pk"):
+        found = chosen.get(adjustment.claim_payment_id)
+        if found is None:
+            continue
+        if adjustment.service_payment_id is None:
+            found.claim_adjustments.append(adjustment)
+        elif adjustment.service_payment_id in lines:
+            lines[adjustment.service_payment_id].adjs.append(adjustment)  # type: ignore[attr-defined]
+    return list(chosen.values())
 
 
 def _work_adjustments(adjustments: Iterable[Any]) -> list[Any]:
@@ -229,18 +298,16 @@ def _at_risk(ctx: _Context, claim: Claim, work: list[Any]) -> Cents:
             + _open_part(patient, ctx.patient_balances().get(claim.number)))
 
 
-def _denials(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
+def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
     rows = []
-    for payment in payments:
-        claim = payment.claim
-        assert claim is not None  # noqa: S101
+    for found in adjudications:
+        claim, payment = found.claim, found.payment
         payer = claim.payer.name if claim.payer else ""
-        lines = list(payment.lines.all())
-        claim_level = [a for a in payment.adjustments.all() if a.service_payment_id is None]
-        for line in lines:
+        claim_level = found.claim_adjustments
+        for line in found.lines:
             if line.paid_cents != 0:
                 continue
-            work = _work_adjustments(line.adjustments.all())
+            work = _work_adjustments(line.adjs)
             if not work:
                 continue
             risk = _at_risk(ctx, claim, work)
@@ -263,18 +330,16 @@ def _denials(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
     return rows
 
 
-def _underpaid(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
+def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
     rows = []
-    for payment in payments:
-        claim = payment.claim
-        assert claim is not None  # noqa: S101
-        for line in payment.lines.all():
+    for found_claim in adjudications:
+        claim = found_claim.claim
+        for line in found_claim.lines:
             if line.paid_cents <= 0 or line.claim_line is None:
                 continue
             on = line.service_date or claim.date_of_service
             policy = ctx.policy(claim.payer, on)
-            share = total(Cents(a.amount_cents) for a in line.adjustments.all()
-                          if a.group == "PR")
+            share = total(Cents(a.amount_cents) for a in line.adjs if a.group == "PR")
             allowed = Cents(line.allowed_cents) if line.allowed_cents is not None else None
             units = int(line.units) if line.units == int(line.units) else 0
             paid = fu.PaidLine(claim.number, line.claim_line.control_number, line.code, units,
@@ -361,10 +426,12 @@ def _status_step(claim: Claim, age: int) -> fu.NextStep:
 def _followup(ctx: _Context) -> list[QueueRow]:
     owed = {number: cents for number, cents in ctx.insurance_balances().items()
             if cents.value > 0}
-    claims = _claims().filter(practice=ctx.practice, number__in=list(owed)).exclude(
-        status__in=["void", "draft"])
+    # Claims of the practice, not a list of numbers: the list can be more than SQLite takes.
+    claims = _claims().filter(practice=ctx.practice).exclude(status__in=["void", "draft"])
     rows = []
     for claim in claims:
+        if claim.number not in owed:
+            continue
         age = ctx.age(claim)
         clock = ctx.clock(claim)
         balance = owed[claim.number]
@@ -402,7 +469,7 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
     wanted = fu.WorkKind(kind) if kind is not None else None
     ctx = _Context(practice, at)
     rows: list[QueueRow] = []
-    payments: list[ClaimPayment] | None = None
+    payments: list[Adjudication] | None = None
     for this in fu.WorkKind:
         if wanted is not None and this is not wanted:
             continue
@@ -418,7 +485,7 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
         else:
             rows += _followup(ctx)
     states = {item.key: item for item in WorkItem.objects.filter(
-        practice=practice, key__in=[row.key for row in rows]).select_related("assigned_to")}
+        practice=practice).select_related("assigned_to")}
     for row in rows:
         row.state = states.get(row.key)
         if not row.score:
@@ -468,8 +535,7 @@ def aging(practice: Practice, *, at: datetime) -> fu.AgingReport:
             .annotate(debits=Coalesce(Sum("debit_cents"), 0),
                       credits=Coalesce(Sum("credit_cents"), 0)))
     rows = list(rows)
-    dates = dict(Claim.objects.filter(practice=practice,
-                                      number__in={r["claim_ref"] for r in rows})
+    dates = dict(Claim.objects.filter(practice=practice)
                  .values_list("number", "date_of_service"))
     balances = []
     for row in rows:
@@ -494,17 +560,16 @@ def denial_events(practice: Practice) -> list[fu.DenialEvent]:
     """
     statuses = ADJUDICATED | {"corrected", "appealed", "closed"}
     events = []
-    for payment in latest_payments(practice, statuses):
-        claim = payment.claim
-        assert claim is not None  # noqa: S101
+    for found in latest_payments(practice, statuses):
+        claim = found.claim
         if claim.payer_id is None:
             continue
-        lines = list(payment.lines.all())
+        lines = found.lines
         codes = tuple(sorted({line.code for line in lines}))
         for line in lines:
             if line.paid_cents != 0 or line.claim_line is None:
                 continue
-            for adjustment in _work_adjustments(line.adjustments.all()):
+            for adjustment in _work_adjustments(line.adjs):
                 events.append(fu.DenialEvent(
                     str(claim.payer_id), claim.number, line.claim_line.control_number,
                     line.claim_line.code, adjustment.group, adjustment.reason,
