@@ -210,11 +210,49 @@ _PAYMENT_FIELDS = (
     "claim__provider__taxonomy", "claim__provider__practice_id",
 )
 _LINE_FIELDS = (
-    "claim_payment_id", "position", "code", "modifiers", "units", "paid_cents",
-    "allowed_cents", "service_date", "control_number", "remarks", "claim_line_id",
-    "claim_line__code", "claim_line__modifiers", "claim_line__control_number",
-    "claim_line__claim_id",
+    "pk", "claim_payment_id", "code", "modifiers", "units", "paid_cents", "allowed_cents",
+    "service_date", "control_number", "remarks", "claim_line_id", "claim_line__code",
+    "claim_line__modifiers", "claim_line__control_number",
 )
+_ADJUSTMENT_FIELDS = ("claim_payment_id", "service_payment_id", "group", "reason",
+                      "amount_cents", "effect")
+
+
+@dataclass(slots=True)
+class PaidAdjustment:
+    """One CAS reason as the lists read it (plain values: thousands are read at once)."""
+
+    claim_payment_id: int
+    service_payment_id: int | None
+    group: str
+    reason: str
+    amount_cents: int
+    effect: str
+
+
+@dataclass(slots=True)
+class PaidService:
+    """One SVC line as the lists read it, with our line's code, modifiers and REF*6R."""
+
+    pk: int
+    claim_payment_id: int
+    code: str
+    modifiers: list[str]
+    units: Any  # Decimal
+    paid_cents: int
+    allowed_cents: int | None
+    service_date: date | None
+    payer_control_number: str
+    remarks: list[str]
+    claim_line_id: int | None
+    our_code: str | None
+    our_modifiers: list[str] | None
+    our_control_number: str | None
+    adjs: list[PaidAdjustment] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.claim_line_id is not None
 
 
 @dataclass
@@ -223,8 +261,8 @@ class Adjudication:
     rows) and the claim-level CAS rows."""
 
     payment: ClaimPayment
-    lines: list[ServicePayment]
-    claim_adjustments: list[Adjustment]
+    lines: list[PaidService]
+    claim_adjustments: list[PaidAdjustment]
 
     @property
     def claim(self) -> Claim:
@@ -252,22 +290,25 @@ def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED,
         latest.setdefault(payment.claim_id, payment)
     chosen = {payment.pk: Adjudication(payment, [], []) for payment in latest.values()}
     inner = {f"claim_payment__{key}": value for key, value in scope.items()}
-    lines: dict[int, ServicePayment] = {}
-    for line in (ServicePayment.objects.filter(**inner).select_related("claim_line")
-                 .only(*_LINE_FIELDS).order_by("claim_payment_id", "position")):
-        found = chosen.get(line.claim_payment_id)
+    lines: dict[int, PaidService] = {}
+    for values in (ServicePayment.objects.filter(**inner).order_by("claim_payment_id",
+                                                                   "position")
+                   .values_list(*_LINE_FIELDS)):
+        found = chosen.get(values[1])
         if found is not None:
-            line.adjs = []  # type: ignore[attr-defined]
+            line = PaidService(*values)
             found.lines.append(line)
             lines[line.pk] = line
-    for adjustment in Adjustment.objects.filter(**inner).order_by("pk"):
-        found = chosen.get(adjustment.claim_payment_id)
+    for values in (Adjustment.objects.filter(**inner).order_by("pk")
+                   .values_list(*_ADJUSTMENT_FIELDS)):
+        found = chosen.get(values[0])
         if found is None:
             continue
+        adjustment = PaidAdjustment(*values)
         if adjustment.service_payment_id is None:
             found.claim_adjustments.append(adjustment)
         elif adjustment.service_payment_id in lines:
-            lines[adjustment.service_payment_id].adjs.append(adjustment)  # type: ignore[attr-defined]
+            lines[adjustment.service_payment_id].adjs.append(adjustment)
     return list(chosen.values())
 
 
@@ -276,10 +317,10 @@ def _work_adjustments(adjustments: Iterable[Any]) -> list[Any]:
     return sorted(found, key=lambda a: (-a.amount_cents, a.group, a.reason))
 
 
-def _line_label(line: ServicePayment) -> str:
+def _line_label(line: PaidService) -> str:
     mods = ":".join(line.modifiers or [])
     code = f"{line.code}:{mods}" if mods else line.code
-    control = line.claim_line.control_number if line.claim_line else line.control_number
+    control = line.our_control_number or line.payer_control_number
     return f"{code} ({control})" if control else code
 
 
@@ -335,14 +376,14 @@ def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRo
     for found_claim in adjudications:
         claim = found_claim.claim
         for line in found_claim.lines:
-            if line.paid_cents <= 0 or line.claim_line is None:
+            if line.paid_cents <= 0 or not line.matched:
                 continue
             on = line.service_date or claim.date_of_service
             policy = ctx.policy(claim.payer, on)
             share = total(Cents(a.amount_cents) for a in line.adjs if a.group == "PR")
             allowed = Cents(line.allowed_cents) if line.allowed_cents is not None else None
             units = int(line.units) if line.units == int(line.units) else 0
-            paid = fu.PaidLine(claim.number, line.claim_line.control_number, line.code, units,
+            paid = fu.PaidLine(claim.number, line.our_control_number or "", line.code, units,
                                Cents(line.paid_cents), allowed, share)
             found = fu.underpayment(paid, policy)
             if found is None:
@@ -567,15 +608,16 @@ def denial_events(practice: Practice) -> list[fu.DenialEvent]:
         lines = found.lines
         codes = tuple(sorted({line.code for line in lines}))
         for line in lines:
-            if line.paid_cents != 0 or line.claim_line is None:
+            if line.paid_cents != 0 or not line.matched:
                 continue
+            ours = line.our_code or line.code
             for adjustment in _work_adjustments(line.adjs):
                 events.append(fu.DenialEvent(
-                    str(claim.payer_id), claim.number, line.claim_line.control_number,
-                    line.claim_line.code, adjustment.group, adjustment.reason,
+                    str(claim.payer_id), claim.number, line.our_control_number or "",
+                    ours, adjustment.group, adjustment.reason,
                     line.service_date or claim.date_of_service,
-                    tuple(line.claim_line.modifiers or ()), claim.provider.taxonomy,
-                    tuple(c for c in codes if c != line.claim_line.code)))
+                    tuple(line.our_modifiers or ()), claim.provider.taxonomy,
+                    tuple(c for c in codes if c != ours)))
     return events
 
 
