@@ -285,8 +285,12 @@ def test_timely_filing_countdown(clinic: dict[str, Any]) -> None:
                                    on=TODAY - timedelta(days=95))
     rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)], status="ready",
                             on=TODAY - timedelta(days=10))
+    denied = rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)], status="denied",
+                                     on=TODAY - timedelta(days=85))
     rows = {row.claim.number: row for row in _rows(clinic, "timely")}
-    assert set(rows) == {near.number, past.number}
+    assert set(rows) == {near.number, past.number, denied.number}
+    assert rows[denied.number].step.action.value == "corrected_claim"
+    assert "a corrected claim must reach the payer" in rows[denied.number].step.meaning
     assert rows[near.number].filing.days_left == 10
     assert rows[near.number].filing.state.value == "near"
     assert rows[past.number].filing.days_left == -5
@@ -294,6 +298,12 @@ def test_timely_filing_countdown(clinic: dict[str, Any]) -> None:
     # Ten days from the deadline triples the weight in the follow-up queue.
     followup = {row.claim.number: row for row in _rows(clinic, "followup")}
     assert followup[near.number].score == 4500 * (30 + 80) * 3 // 30
+    # A claim with the payer shows its deadline for information, without the extra weight.
+    accepted = rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)],
+                                       status="accepted", on=TODAY - timedelta(days=80))
+    row = {r.claim.number: r for r in _rows(clinic, "followup")}[accepted.number]
+    assert row.filing is not None and row.filing.days_left == 10 and not row.clock_running
+    assert row.score == 4500 * (30 + 80) // 30
     assert Claim.objects.get(pk=near.pk).status == "ready"
 
 

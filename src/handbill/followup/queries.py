@@ -55,6 +55,10 @@ NO_ANSWER_DAYS = 30
 # Statuses in which the payer has not (yet) received a claim it can adjudicate: the filing
 # clock is still running for them.
 NOT_WITH_PAYER = frozenset({"draft", "ready", "rejected", "corrected"})
+# A denied line is fixed with a corrected claim, and most payers hold a correction to the same
+# filing limit: the clock matters for these too while the payer still owes something.
+RESUBMIT_PENDING = frozenset({"denied", "partially_paid"})
+CLOCK_RUNNING = NOT_WITH_PAYER | RESUBMIT_PENDING
 ADJUDICATED = frozenset({"denied", "partially_paid", "paid"})
 REVERSAL = "22"
 
@@ -80,6 +84,12 @@ class QueueRow:
     def action(self) -> str:
         return self.step.action.value
 
+    @property
+    def clock_running(self) -> bool:
+        """Whether the filing deadline still binds (the claim, or its correction, has yet to
+        reach the payer); otherwise the countdown is for information."""
+        return self.claim.status in CLOCK_RUNNING
+
     def as_dict(self) -> dict[str, Any]:
         state = self.state
         return {
@@ -102,6 +112,7 @@ class QueueRow:
             "score": self.score,
             "age_days": self.age_days,
             "filing": self.filing.as_dict() if self.filing is not None else None,
+            "filing_clock_running": self.clock_running,
             "difference": str(self.difference) if self.difference is not None else None,
             "assigned_to": state.assigned_to.get_username() if state and state.assigned_to
             else None,
@@ -158,8 +169,10 @@ class _Context:
     def age(self, claim: Claim) -> int:
         return fu.age_in_days(claim.date_of_service, self.today)
 
-    def clock(self, claim: Claim) -> fu.FilingClock | None:
-        if claim.status not in NOT_WITH_PAYER:
+    def clock(self, claim: Claim, *, any_status: bool = False) -> fu.FilingClock | None:
+        """The filing countdown of a claim whose clock still matters (``any_status``: of
+        any unpaid claim, for information)."""
+        if not any_status and claim.status not in CLOCK_RUNNING:
             return None
         policy = self.policy(claim.payer, claim.date_of_service)
         if policy is None:
@@ -407,16 +420,31 @@ def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRo
 
 
 def _timely(ctx: _Context) -> list[QueueRow]:
-    claims = _claims().filter(practice=ctx.practice, status__in=list(NOT_WITH_PAYER),
+    claims = _claims().filter(practice=ctx.practice, status__in=list(CLOCK_RUNNING),
                               payer__isnull=False)
+    owed = ctx.insurance_balances()
     rows = []
     for claim in claims:
         clock = ctx.clock(claim)
         if clock is None or clock.state is fu.FilingState.OK:
             continue
-        if clock.state is fu.FilingState.PAST:
+        if claim.status in RESUBMIT_PENDING:
+            if owed.get(claim.number, Cents(0)).value <= 0:
+                continue
+            if clock.state is fu.FilingState.PAST:
+                words = (f"The filing limit passed on {clock.deadline.isoformat()} "
+                         f"({clock.days_past} days ago)")
+                todo = ("A corrected claim now will likely be denied CO-29: appeal the denial "
+                        "instead, or write it off")
+                action = fu.StepAction.APPEAL
+            else:
+                words = (f"{clock.days_left} days left: a corrected claim must reach the payer "
+                         f"by {clock.deadline.isoformat()}")
+                todo = "Work the denial now (Denials tab) and send the corrected claim in time"
+                action = fu.StepAction.CORRECTED_CLAIM
+        elif clock.state is fu.FilingState.PAST:
             words = (f"The filing limit passed on {clock.deadline.isoformat()} "
-                     f"({-clock.days_left} days ago)")
+                     f"({clock.days_past} days ago)")
             todo = ("Send it only with proof of an earlier timely submission (a 999/277CA "
                     "acceptance); otherwise write it off — an in-network patient may not be "
                     "billed for a late claim")
@@ -428,9 +456,11 @@ def _timely(ctx: _Context) -> list[QueueRow]:
                     if claim.status != "draft" else "Finish the claim and send it now")
             action = fu.StepAction.NEW_ORIGINAL
         step = fu.NextStep(f"Timely filing ({claim.status})", words, todo, action)
+        risk = (owed.get(claim.number, Cents(0)) if claim.status in RESUBMIT_PENDING
+                else Cents(claim.total_charge_cents))
         rows.append(QueueRow(f"timely:{claim.pk}", fu.WorkKind.TIMELY, claim,
                              claim.payer.name if claim.payer else "", "", step,
-                             Cents(claim.total_charge_cents), ctx.age(claim), clock))
+                             risk, ctx.age(claim), clock))
     return rows
 
 
@@ -474,13 +504,14 @@ def _followup(ctx: _Context) -> list[QueueRow]:
         if claim.number not in owed:
             continue
         age = ctx.age(claim)
-        clock = ctx.clock(claim)
+        clock = ctx.clock(claim, any_status=True)
+        running = clock if claim.status in CLOCK_RUNNING else None
         balance = owed[claim.number]
         rows.append(QueueRow(f"followup:{claim.pk}", fu.WorkKind.FOLLOWUP, claim,
                              claim.payer.name if claim.payer else "", "",
                              _status_step(claim, age), balance, age, clock,
-                             score=fu.money_at_risk(balance,
-                                                    age, clock.days_left if clock else None)))
+                             score=fu.money_at_risk(balance, age,
+                                                    running.days_left if running else None)))
     return rows
 
 
