@@ -337,7 +337,8 @@ def test_cli_queue_worklist_aging_proposals(clinic: dict[str, Any],
     assert sum(1 for i in denials if i["codes"] == "CO-170 N130") == 3
     assert all(i["next_step"] and i["meaning"] for i in denials)
 
-    status, out, err = _cli(capsys, "followup", "aging", *day)
+    # The options may also come before the action.
+    status, out, err = _cli(capsys, "followup", *day, "aging")
     assert status == 0, err
     assert json.loads(out)["payers"][0]["buckets"]["0-30"] == "270.00"
 
