@@ -295,6 +295,14 @@ def test_timely_filing_countdown(clinic: dict[str, Any]) -> None:
     assert rows[near.number].filing.state.value == "near"
     assert rows[past.number].filing.days_left == -5
     assert rows[past.number].step.action.value == "appeal"
+    # The rejected claim has no acknowledgement on file: it is a rejection all the same.
+    rejected = {r.claim.number: r for r in _rows(clinic, "rejections")}
+    assert rejected[past.number].key == f"rejected:{past.pk}"
+    assert rejected[past.number].step.action.value == "new_original"
+    never_sent = rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)],
+                                         status="ready", on=TODAY - timedelta(days=120))
+    late = {row.claim.number: row for row in _rows(clinic, "timely")}[never_sent.number]
+    assert late.step.action.value == "write_off" and "CO-29" in late.step.step
     # Ten days from the deadline triples the weight in the follow-up queue.
     followup = {row.claim.number: row for row in _rows(clinic, "followup")}
     assert followup[near.number].score == 4500 * (30 + 80) * 3 // 30

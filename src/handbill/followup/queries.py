@@ -3,7 +3,8 @@ and payer policies. ``handbill.core.followup`` says what each item means and wha
 
 Keys (``WorkItem.key``) name each item's reason exactly:
 
-- ``ack:<id>``: a 999 or 277CA rejection (one acknowledgement row);
+- ``ack:<id>``: a 999 or 277CA rejection (one acknowledgement row); ``rejected:<claim id>``
+  for a rejected claim with no acknowledgement row (the reason is on its claim event);
 - ``denial:<service payment id>`` or ``denial:cp<claim payment id>``: a denied line, or a
   claim denied without line detail, in the claim's latest remittance;
 - ``underpaid:<service payment id>``;
@@ -31,7 +32,7 @@ from typing import Any
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
-from handbill.claims.models import Claim
+from handbill.claims.models import Claim, ClaimEvent
 from handbill.core import followup as fu
 from handbill.core.money import Cents, total
 from handbill.core.policy import PayerPolicy
@@ -204,6 +205,19 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
         risk = balances.get(claim.number, Cents(claim.total_charge_cents))
         rows.append(QueueRow(f"ack:{ack.pk}", fu.WorkKind.REJECTION, claim,
                              claim.payer.name if claim.payer else "", "", step, risk,
+                             ctx.age(claim), ctx.clock(claim)))
+    # A claim marked rejected by hand, or by an import, has no acknowledgement row: the
+    # reason is the note on the move to rejected.
+    covered = {row.claim.pk for row in rows}
+    for claim in _claims().filter(practice=ctx.practice, status="rejected"):
+        if claim.pk in covered:
+            continue
+        event = (ClaimEvent.objects.filter(claim=claim, to_status="rejected")
+                 .order_by("-at", "-pk").first())
+        step = fu.rejection_step("claim", "", event.note if event is not None else "")
+        rows.append(QueueRow(f"rejected:{claim.pk}", fu.WorkKind.REJECTION, claim,
+                             claim.payer.name if claim.payer else "", "", step,
+                             balances.get(claim.number, Cents(claim.total_charge_cents)),
                              ctx.age(claim), ctx.clock(claim)))
     return rows
 
@@ -445,10 +459,15 @@ def _timely(ctx: _Context) -> list[QueueRow]:
         elif clock.state is fu.FilingState.PAST:
             words = (f"The filing limit passed on {clock.deadline.isoformat()} "
                      f"({clock.days_past} days ago)")
-            todo = ("Send it only with proof of an earlier timely submission (a 999/277CA "
-                    "acceptance); otherwise write it off — an in-network patient may not be "
-                    "billed for a late claim")
-            action = fu.StepAction.APPEAL
+            if claim.status in ("draft", "ready"):
+                todo = ("Never sent in time: the payer will deny it CO-29. Write it off; an "
+                        "in-network patient may not be billed for a late claim")
+                action = fu.StepAction.WRITE_OFF
+            else:
+                todo = ("Send it only with proof of an earlier timely submission (the "
+                        "clearinghouse's report of the first file); otherwise write it off — "
+                        "an in-network patient may not be billed for a late claim")
+                action = fu.StepAction.APPEAL
         else:
             words = (f"{clock.days_left} days left to file: the payer must receive it by "
                      f"{clock.deadline.isoformat()}")
@@ -572,7 +591,8 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
 def find_row(practice: Practice, key: str, *, at: datetime) -> QueueRow | None:
     """The current row for ``key`` (done or not), or None when nothing open has that key."""
     prefix = key.split(":", 1)[0]
-    kinds = {"ack": fu.WorkKind.REJECTION, "denial": fu.WorkKind.DENIAL,
+    kinds = {"ack": fu.WorkKind.REJECTION, "rejected": fu.WorkKind.REJECTION,
+             "denial": fu.WorkKind.DENIAL,
              "underpaid": fu.WorkKind.UNDERPAID, "timely": fu.WorkKind.TIMELY,
              "followup": fu.WorkKind.FOLLOWUP}
     kind = kinds.get(prefix)
