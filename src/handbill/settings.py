@@ -97,6 +97,11 @@ INSTALLED_APPS = [
     "handbill.remittance",
     "handbill.web",
     "handbill.eligibility",
+    "handbill.followup",
+    "handbill.api",
+    # django-ninja's own static files: the API docs page serves its bundled Swagger UI
+    # instead of loading it from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [

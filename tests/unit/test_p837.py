@@ -109,6 +109,26 @@ def _secondary_claim_level_only() -> Batch:
     return f.one_claim_batch(replace(base, prior_payers=(prior,)))
 
 
+def _secondary_with_claim_and_line_adjustments() -> Batch:
+    """The primary paid the lines in full less coinsurance, then took a claim-level copay:
+    Σ SVD02 − claim CAS = AMT*D (the IG's balancing), which the pre-check must accept."""
+    base = f.secondary_claim("SECMIX")
+    prior = f.primary_adjudication(base)
+    copay = Cents(1000)
+    prior = replace(prior, paid=prior.paid - copay,
+                    claim_adjustments=(Adjustment("PR", "3", copay),),
+                    remaining_patient_liability=(prior.remaining_patient_liability or Cents(0))
+                    + copay)
+    return f.one_claim_batch(replace(base, prior_payers=(prior,)))
+
+
+def _medicare_secondary() -> Batch:
+    """Medicare pays second (working aged, MSP type 12): SBR05 carries the reason."""
+    base = f.secondary_claim("MSP1")
+    sub = replace(base.subscriber, claim_filing_indicator="MB", insurance_type_code="12")
+    return f.one_claim_batch(replace(base, subscriber=sub))
+
+
 def _everything_on_one_claim() -> Batch:
     out = f.claim(
         "ALL1", patient=f.child_patient(), referring=f.referring(), rendering=f.rendering(),
@@ -156,6 +176,8 @@ SCENARIOS: dict[str, Callable[[], Batch]] = {
     "secondary with line adjudication (2320/2330/2430)": lambda: f.one_claim_batch(
         f.secondary_claim()),
     "secondary with claim-level adjudication": _secondary_claim_level_only,
+    "secondary with claim- and line-level adjustments": _secondary_with_claim_and_line_adjustments,
+    "Medicare as secondary payer (SBR05 MSP type)": _medicare_secondary,
     "every optional claim field": _everything_on_one_claim,
     "101 claims of one subscriber": _hundred_and_one_claims_one_subscriber,
     "production, other qualifiers": lambda: f.batch(production=True, sender_qualifier="30",
@@ -323,6 +345,8 @@ def test_secondary_claim_loops() -> None:
     assert find(text, "SBR") == [["SBR", "S", "18", "GRP123", "", "", "", "", "", "CI"],
                                  ["SBR", "P", "18", "PG77", "", "", "", "", "", "CI"]]
     assert find(text, "AMT", "D") == [["AMT", "D", "152.4"]]
+    # What the primary left the patient (PR 2 on both lines), for the secondary to consider.
+    assert find(text, "AMT", "EAF") == [["AMT", "EAF", "38.1"]]
     assert find(text, "OI") == [["OI", "", "", "Y", "", "", "Y"]]
     assert find(text, "NM1", "PR")[1] == ["NM1", "PR", "2", "PRIME HEALTH", "", "", "", "",
                                           "PI", "PRIME1"]

@@ -21,9 +21,11 @@ from handbill.web.access import current_practice, get_scoped, practice_view
 from handbill.web.forms.claims import ClaimFilterForm, OverrideForm
 from handbill.web.pages import INVALID, go, now, paginate, render_page
 from handbill.web.queries.claims import blocking_counts, claim_page, find_claims, finding_rules
+from handbill.web.queries.money_back import get_paid
 
 _CLAIM_PAGE = Claim.objects.select_related(
-    "practice", "patient", "provider", "payer", "coverage", "visit", "authorization", "referral"
+    "practice", "patient", "provider", "payer", "coverage", "visit", "authorization", "referral",
+    "replaces", "primary_claim",
 )
 
 
@@ -48,7 +50,10 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 def _claim_response(
     request: HttpRequest, claim: Claim, *, status: int = 200, **extra: object
 ) -> HttpResponse:
-    context = {"c": claim_page(claim), "outbound": outbound.available(), **extra}
+    context = {
+        "c": claim_page(claim), "outbound": outbound.available(), "get_paid": get_paid(claim),
+        **extra,
+    }
     return render_page(request, "web/claims/detail.html", context, status=status)
 
 
