@@ -80,9 +80,11 @@ def test_import_reproduces_the_practice_with_new_ids(
     for name in ("remittance.erafile", "remittance.claimpayment", "remittance.adjustment",
                  "remittance.acknowledgement", "eligibility.eligibilitycheck",
                  "submissions.submissionbatch", "submissions.inboxfile", "visits.addendum",
-                 "ledger.leg", "audit.auditevent", "claims.claimevent"):
+                 "ledger.leg", "audit.auditevent", "claims.claimevent",
+                 "submissions.submissionjob", "submissions.submissionjobitem"):
         assert counts[name] > 0, name
     assert any(row["replaces_id"] for row in before["claims.claim"])
+    assert any(row["primary_claim_id"] for row in before["claims.claim"])
     assert any(row["reverses_id"] for row in before["ledger.ledgertransaction"])
     # Another practice now holds the ids the exported one had: a key left unrenumbered
     # would land on its rows and the comparison below would fail.
