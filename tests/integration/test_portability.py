@@ -440,3 +440,15 @@ def test_fresh_database_import_then_backup_and_restore(
         assert db.execute("SELECT DISTINCT last_name FROM patients_patient").fetchall() == [
             ("Changed",)]
     db.close()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_export_outside_any_transaction_reads_one_snapshot(tmp_path: Path) -> None:
+    """As the command runs it: its own transaction (repeatable read on PostgreSQL)."""
+    practice = f.make_practice()
+    f.make_patient(practice, last_name="Snapshot")
+    out = tmp_path / "export"
+    result = export_practice(practice=practice, out=out, by=None, at=FIXED_NOW)
+    assert result.manifest["counts"]["patients.patient"] == 1
+    assert "Snapshot" in (out / "csv" / "patients.csv").read_text()
+    assert AuditEvent.objects.filter(practice=practice, action="practice.export").count() == 1
