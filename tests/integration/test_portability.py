@@ -451,4 +451,5 @@ def test_an_export_outside_any_transaction_reads_one_snapshot(tmp_path: Path) ->
     result = export_practice(practice=practice, out=out, by=None, at=FIXED_NOW)
     assert result.manifest["counts"]["patients.patient"] == 1
     assert "Snapshot" in (out / "csv" / "patients.csv").read_text()
+    assert out.stat().st_mode & 0o777 == 0o700
     assert AuditEvent.objects.filter(practice=practice, action="practice.export").count() == 1
