@@ -83,10 +83,6 @@ EXCLUDED: dict[str, str] = {
     "auth.permission": "Django's permission catalogue, rebuilt by migrate",
     "contenttypes.contenttype": "Django's model catalogue, rebuilt by migrate",
     "sessions.session": "sign-in sessions: people sign in again on the new install",
-    "api.apitoken": "API secrets, stored only as hashes and bound to this install: make new "
-    "tokens on the new install",
-    "api.idempotencykey": "stored answers to retried API calls, useful only to clients of this "
-    "install for a short while",
     "admin.logentry": "the Django admin's own log of staff edits, kept across practices; "
     "Handbill's audit trail (audit.auditevent) is exported",
 }
