@@ -24,7 +24,7 @@ from handbill.core.codes.npi import check_npi
 from handbill.demo import builder
 from handbill.demo.notes import COMPLAINTS, write_note
 from handbill.ledger.balances import claim_balance, patient_balance, trial_balance
-from handbill.ledger.models import Leg
+from handbill.ledger.models import AccountKind, Leg
 from handbill.patients.models import Authorization, Coverage, Patient
 from handbill.practice.models import (
     EnrollmentStatus,
@@ -215,9 +215,9 @@ def test_the_money_came_back_through_the_sandbox_and_was_posted(demo: Practice) 
     reasons = set(Adjustment.objects.filter(
         claim_payment__claim__in=denied).exclude(reason="45").values_list("group", "reason"))
     assert {("CO", "170"), ("CO", "236"), ("PR", "119")} <= reasons, reasons
-    # A denied claim is still owed: by the payer (CO) or, passed on, by the patient (PR).
-    for claim in denied.filter(status="denied"):
-        assert claim_balance(demo, claim.number).value > 0
+    # A line denied with a CO reason stays on the payer's books until the biller works it.
+    for claim in denied.filter(status="partially_paid"):
+        assert claim_balance(demo, claim.number, kinds=[AccountKind.AR_INSURANCE]).value > 0
     # Front-door rejections from the 277CA, with the payer's reason.
     rejected = Claim.objects.filter(practice=demo, status="rejected")
     assert rejected.count() >= 2

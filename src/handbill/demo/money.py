@@ -6,6 +6,8 @@ sandbox answers each file like the payers would: the 999 and the 277CA arrive th
 morning, the 835s two to three weeks later. Each arrival is fetched from the inbox and
 processed (``fetch_inbox``, ``process_inbox``), and every 835 is posted: the clean ones by
 the inbox processing, the rest by the biller after a look at the plan (``commit_posting``).
+Most patients then pay what the payer passed on to them within two weeks; the rest still owe
+it.
 What has not "arrived" by the moment of the build is simply not written yet, so the latest
 claims are still waiting on the payer and the A/R has an age.
 
@@ -24,11 +26,13 @@ from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from handbill.claims.models import Claim
+from handbill.core.money import Cents
 from handbill.core.policy import read_shipped_policies
+from handbill.ledger import posting
 from handbill.patients.actions import CoverageInput, update_coverage
 from handbill.practice.models import Practice
 from handbill.remittance import actions as remittance
-from handbill.remittance.models import EraFile, EraStatus
+from handbill.remittance.models import ClaimPayment, EraFile, EraStatus
 from handbill.sandbox import adjudicate
 from handbill.submissions import actions as submissions
 from handbill.submissions.models import Clearinghouse
@@ -41,6 +45,8 @@ SEND_HOUR = 16
 ACK_HOUR = 8  # the 999 and 277CA are in the inbox the next morning
 ERA_HOUR = 9
 ERA_DAYS = (12, 21)  # days from the batch to its 835s, inclusive range
+PATIENTS_WHO_PAY = 0.85  # share of patient balances paid after the statement
+PATIENT_PAYS_DAYS = (3, 14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +55,8 @@ class _Arrival:
 
     at: datetime
     files: dict[str, str]
+    # Patients paying what the payer passed on to them: (claim, patient account, cents).
+    payments: tuple[tuple[str, str, int], ...] = ()
 
 
 class MoneyLoop:
@@ -141,9 +149,16 @@ class MoneyLoop:
 
     def _deliver(self, *, before: datetime) -> None:
         """Put every answer due before ``before`` in the inbox, in order, and read it."""
-        due = sorted((a for a in self.pending if a.at < before), key=lambda a: a.at)
-        for arrival in due:
+        while True:
+            due = [a for a in self.pending if a.at < before]
+            if not due:
+                return
+            # One at a time: reading an 835 schedules the patients' payments that follow it.
+            arrival = min(due, key=lambda a: a.at)
             self.pending.remove(arrival)
+            if arrival.payments:
+                self._patients_pay(arrival)
+                continue
             self.inbox.mkdir(parents=True, exist_ok=True)
             for name, text in arrival.files.items():
                 (self.inbox / name).write_text(text, encoding="utf-8")
@@ -156,7 +171,34 @@ class MoneyLoop:
             for era in EraFile.objects.filter(practice=self.practice,
                                               status=EraStatus.PLANNED).order_by("pk"):
                 remittance.commit_posting(era=era, by=self.biller, at=looked)
+            self._bills_to_patients(arrival.at)
 
+    def _bills_to_patients(self, received: datetime) -> None:
+        """Most patients pay what the payer passed on to them (copay, coinsurance, deductible)
+        within a few weeks of the statement; the rest still owe it at the build."""
+        owed = (
+            ClaimPayment.objects.filter(
+                practice=self.practice, era__inbox_file__received_at=received,
+                patient_responsibility_cents__gt=0, claim__isnull=False,
+            )
+            .order_by("pk")
+            .values_list("claim__number", "claim__patient__account_number",
+                         "patient_responsibility_cents")
+        )
+        for claim_ref, patient_ref, cents in owed:
+            if self.rng.random() >= PATIENTS_WHO_PAY:
+                continue
+            paid_at = received + timedelta(days=self.rng.randint(*PATIENT_PAYS_DAYS), hours=3)
+            self.pending.append(_Arrival(paid_at, {}, ((claim_ref, patient_ref, cents),)))
+
+    def _patients_pay(self, arrival: _Arrival) -> None:
+        for claim_ref, patient_ref, cents in arrival.payments:
+            posting.post_patient_payment(
+                practice=self.practice, amount=Cents(cents), patient_ref=patient_ref,
+                claim_ref=claim_ref, effective_date=arrival.at.astimezone(self.zone).date(),
+                at=arrival.at, by=self.front_desk,
+                memo=f"Patient payment on {claim_ref} after the statement",
+            )
 
     def _fix_member_ids(self, at: datetime) -> None:
         """After a rejection for an unknown member, the front desk calls the patient and

@@ -27,6 +27,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Patients", "web:patients", "view", "/patients/"),
     NavItem("Notes", "web:visits", "view", "/visits/"),
     NavItem("Claims", "web:claims", "view", "/claims/"),
+    NavItem("Reports", "web:reports", "bill", "/reports/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
 ]

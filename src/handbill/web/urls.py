@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from handbill.web.views import account, claims, home, patients, tools, visits
+from handbill.web.views import account, claims, home, patients, reports, tools, visits
 
 app_name = "web"
 urlpatterns = [
@@ -47,4 +47,7 @@ urlpatterns = [
     path("claims/<int:pk>/837/", claims.claim_837, name="claim_837"),
     path("claims/<int:pk>/cms1500.pdf", claims.claim_cms1500, name="claim_cms1500"),
     path("claims/<int:pk>/superbill.pdf", claims.claim_superbill, name="claim_superbill"),
+    # Reports (money over a date range) and their CSV downloads.
+    path("reports/", reports.reports, name="reports"),
+    path("reports/<slug:name>.csv", reports.report_csv, name="report_csv"),
 ]
