@@ -29,17 +29,15 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import (
     Case,
     CharField,
     Count,
     Exists,
-    F,
-    IntegerField,
     OuterRef,
     Q,
     QuerySet,
-    Subquery,
     Sum,
     Value,
     When,
@@ -47,8 +45,15 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
 from handbill.claims.models import Claim, ClaimEvent, ClaimLine, Status
-from handbill.ledger.models import RECEIVABLE_KINDS, AccountKind, Leg, TransactionKind
-from handbill.practice.models import Practice
+from handbill.ledger.models import (
+    RECEIVABLE_KINDS,
+    Account,
+    AccountKind,
+    LedgerTransaction,
+    Leg,
+    TransactionKind,
+)
+from handbill.practice.models import Payer, Practice
 from handbill.remittance.models import Adjustment, ClaimPayment
 
 # (label, first day, last day); None = no upper end.
@@ -103,50 +108,67 @@ class Aging:
         return tuple(label for label, _, _ in AGING_BUCKETS)
 
 
-def _bucket_of(as_of: date) -> Case:
-    whens = [
-        When(served__gte=as_of - timedelta(days=last), then=Value(index))
-        for index, (_label, _first, last) in enumerate(AGING_BUCKETS)
-        if last is not None
-    ]
-    return Case(*whens, default=Value(len(AGING_BUCKETS) - 1), output_field=IntegerField())
+def _aging_sql(*, dated: bool) -> str:
+    """Receivable legs summed per account and claim, then each sum joined once to its claim's
+    date of service and bucketed.
 
-
-def _receivable_legs(practice: Practice, as_of: date) -> QuerySet[Leg]:
-    served = Claim.objects.filter(
-        practice=practice, number=OuterRef("claim_ref")
-    ).values("date_of_service")[:1]
+    Written as SQL because the ledger has no foreign key to claims (legs name the claim by
+    its number): the join on (practice, number) uses the claim's unique index, once per
+    claim rather than once per leg. ``dated`` adds the ledger-date bound (needed only when
+    the practice has entries dated after ``as_of``)."""
+    qn = connection.ops.quote_name
+    leg, account = qn(Leg._meta.db_table), qn(Account._meta.db_table)
+    txn, claim = qn(LedgerTransaction._meta.db_table), qn(Claim._meta.db_table)
+    whens = " ".join(
+        f"WHEN COALESCE(c.date_of_service, x.first_date) >= %s THEN {index}"
+        for index, (_label, _first, last) in enumerate(AGING_BUCKETS) if last is not None
+    )
+    # Table names come from the models and values go as parameters: nothing from input.
+    dated_join = (f"JOIN {txn} t ON t.id = l.transaction_id "  # noqa: S608
+                  "AND t.effective_date <= %s " if dated else "")
+    first_date = "MIN(t.effective_date)" if dated else (
+        f"(SELECT MIN(t.effective_date) FROM {txn} t "  # noqa: S608
+        "WHERE t.id = MIN(l.transaction_id))")
     return (
-        Leg.objects.filter(
-            practice=practice,
-            account__kind__in=RECEIVABLE_KINDS,
-            transaction__effective_date__lte=as_of,
-        )
-        .annotate(served=Coalesce(Subquery(served), F("transaction__effective_date")))
+        f"SELECT a.payer_id, CASE {whens} ELSE {len(AGING_BUCKETS) - 1} END AS bucket, "  # noqa: S608
+        "SUM(x.balance) FROM ("
+        f"  SELECT l.account_id, l.claim_ref, {first_date} AS first_date, "
+        "  SUM(l.debit_cents) - SUM(l.credit_cents) AS balance "
+        f"  FROM {leg} l {dated_join}"
+        # Driven from the practice's receivable accounts (the legs' account index).
+        f"  WHERE l.account_id IN (SELECT id FROM {account} WHERE practice_id = %s "
+        "  AND kind IN (%s, %s)) "
+        "  GROUP BY l.account_id, l.claim_ref) x "
+        f"JOIN {account} a ON a.id = x.account_id "
+        f"LEFT JOIN {claim} c ON c.practice_id = a.practice_id AND c.number = x.claim_ref "
+        "AND x.claim_ref <> '' "
+        "WHERE x.balance <> 0 "
+        "GROUP BY a.payer_id, bucket"
     )
 
 
 def ar_aging(practice: Practice, *, as_of: date) -> Aging:
     """What payers and patients owe on ``as_of``, by payer and age bucket."""
-    rows = (
-        _receivable_legs(practice, as_of)
-        .annotate(bucket=_bucket_of(as_of))
-        .values("account__payer_id", "account__payer__name", "bucket")
-        .annotate(cents=Sum("debit_cents") - Sum("credit_cents"))
-        .order_by()
-    )
+    bounds = [as_of - timedelta(days=last) for _label, _first, last in AGING_BUCKETS
+              if last is not None]
+    dated = LedgerTransaction.objects.filter(
+        practice=practice, effective_date__gt=as_of).exists()
+    params = [*bounds, *([as_of] if dated else []), practice.pk, *RECEIVABLE_KINDS]
+    with connection.cursor() as cursor:
+        cursor.execute(_aging_sql(dated=dated), params)
+        rows = cursor.fetchall()
+    names = dict(Payer.objects.filter(practice=practice).values_list("pk", "name"))
     by_payer: dict[int | None, list[int]] = {}
-    names: dict[int | None, str] = {}
-    for row in rows:
-        payer = row["account__payer_id"]
-        names[payer] = row["account__payer__name"] or PATIENTS
-        by_payer.setdefault(payer, [0] * len(AGING_BUCKETS))[row["bucket"]] += row["cents"]
-    ordered = sorted(by_payer, key=lambda p: (p is None, names[p].lower()))
+    for payer, bucket, cents in rows:
+        by_payer.setdefault(payer, [0] * len(AGING_BUCKETS))[bucket] += int(cents or 0)
+
+    def label(payer: int | None) -> str:
+        return PATIENTS if payer is None else names.get(payer, "")
+
+    ordered = sorted(by_payer, key=lambda p: (p is None, label(p).lower()))
     return Aging(
         rows=tuple(
-            AgingRow(names[p], p, tuple(by_payer[p]))
-            for p in ordered
-            if any(by_payer[p])
+            AgingRow(label(p), p, tuple(by_payer[p])) for p in ordered if any(by_payer[p])
         ),
         as_of=as_of,
     )
@@ -167,21 +189,28 @@ class Totals:
         return self.insurance_payments + self.patient_payments
 
 
-def totals(practice: Practice, *, start: date, end: date, as_of: date) -> Totals:
-    """Charges and payments with a ledger date in ``[start, end)``; A/R on ``as_of``."""
-    in_period = Leg.objects.filter(
-        practice=practice,
-        transaction__effective_date__gte=start,
-        transaction__effective_date__lt=end,
-    )
-    charges = in_period.filter(account__kind=AccountKind.CHARGES).aggregate(
+def _in_period(practice: Practice, start: date, end: date) -> QuerySet[Leg]:
+    # The practice's transactions of the period first (an index on practice and date), then
+    # their legs: a period is a small part of the ledger.
+    period = LedgerTransaction.objects.filter(
+        practice=practice, effective_date__gte=start, effective_date__lt=end
+    ).values("pk")
+    return Leg.objects.filter(transaction_id__in=period)
+
+
+def _accounts(practice: Practice, kind: str) -> QuerySet[Account]:
+    return Account.objects.filter(practice=practice, kind=kind).values("pk")
+
+
+def totals(practice: Practice, *, start: date, end: date, receivable: int) -> Totals:
+    """Charges and payments with a ledger date in ``[start, end)``; ``receivable`` is the A/R
+    the caller already summed (the aging's total)."""
+    in_period = _in_period(practice, start, end)
+    charges = in_period.filter(account_id__in=_accounts(practice, AccountKind.CHARGES)).aggregate(
         cents=Coalesce(Sum("credit_cents") - Sum("debit_cents"), 0)
     )["cents"]
-    cash = _cash_by_side(in_period)
-    receivable = Leg.objects.filter(
-        practice=practice, account__kind__in=RECEIVABLE_KINDS,
-        transaction__effective_date__lte=as_of,
-    ).aggregate(cents=Coalesce(Sum("debit_cents") - Sum("credit_cents"), 0))["cents"]
+    cash = _cash_by_side(in_period.filter(account_id__in=_accounts(practice,
+                                                                    AccountKind.CASH)))
     return Totals(
         charges=charges,
         insurance_payments=cash.get("insurance", 0),
@@ -209,8 +238,7 @@ def _side() -> Case:
 
 def _cash_by_side(legs: QuerySet[Leg]) -> dict[str, int]:
     rows = (
-        legs.filter(account__kind=AccountKind.CASH)
-        .annotate(side=_side())
+        legs.annotate(side=_side())
         .values("side")
         .annotate(cents=Sum("debit_cents") - Sum("credit_cents"))
         .order_by()
@@ -236,12 +264,8 @@ def payments_by_period(
     end)``, insurance and patient apart."""
     trunc = TruncWeek if period == "week" else TruncMonth
     rows = (
-        Leg.objects.filter(
-            practice=practice,
-            account__kind=AccountKind.CASH,
-            transaction__effective_date__gte=start,
-            transaction__effective_date__lt=end,
-        )
+        _in_period(practice, start, end)
+        .filter(account_id__in=_accounts(practice, AccountKind.CASH))
         .annotate(side=_side(), period=trunc("transaction__effective_date"))
         .values("period", "side")
         .annotate(cents=Sum("debit_cents") - Sum("credit_cents"))
@@ -381,26 +405,23 @@ def clean_claim_rate(practice: Practice, *, start: date | None = None,
                      end: date | None = None) -> CleanRate:
     """Original claims (date of service in ``[start, end)``) with an answer, and how many
     of them were paid in full the first time (see the module's definition)."""
-    rejected = Exists(ClaimEvent.objects.filter(claim_id=OuterRef("pk"), to_status="rejected"))
-    answered_835 = Exists(ClaimPayment.objects.filter(claim_id=OuterRef("pk"))
-                          .exclude(outcome="unmatched"))
-    not_paid = Exists(ClaimPayment.objects.filter(claim_id=OuterRef("pk"))
-                      .exclude(outcome__in=["paid", "unmatched"]))
-    replaced = Exists(Claim.objects.filter(replaces_id=OuterRef("pk")))
+    rejected = ClaimEvent.objects.filter(to_status="rejected").values("claim_id")
+    answered = ClaimPayment.objects.filter(practice=practice).exclude(
+        outcome="unmatched").values("claim_id")
+    cut = ClaimPayment.objects.filter(practice=practice).exclude(
+        outcome__in=["paid", "unmatched"]).values("claim_id")
+    replaced = Claim.objects.filter(practice=practice, replaces__isnull=False).values(
+        "replaces_id")
     claims = Claim.objects.filter(practice=practice, frequency="1")
     if start is not None:
         claims = claims.filter(date_of_service__gte=start)
     if end is not None:
         claims = claims.filter(date_of_service__lt=end)
-    counts = claims.annotate(
-        was_rejected=rejected, was_answered=answered_835, was_cut=not_paid,
-        was_replaced=replaced,
-    ).aggregate(
-        answered=Count("pk", filter=Q(was_rejected=True) | Q(was_answered=True)),
-        clean=Count("pk", filter=Q(was_answered=True, was_rejected=False, was_cut=False,
-                                   was_replaced=False)),
-    )
-    return CleanRate(counts["answered"], counts["clean"])
+    # Each subquery runs once (IN (SELECT …)), not once per claim.
+    with_answer = claims.filter(Q(pk__in=answered) | Q(pk__in=rejected)).count()
+    clean = (claims.filter(pk__in=answered).exclude(pk__in=rejected).exclude(pk__in=cut)
+             .exclude(pk__in=replaced).count())
+    return CleanRate(with_answer, clean)
 
 
 def percent_of(part: int, whole: int) -> int:
