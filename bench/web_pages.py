@@ -86,7 +86,9 @@ def _round(practice_id: int, cutoff: int | None) -> None:
     _copy(Claim, {"id": f"t.id + {off[Claim]}",
                   "number": f"'X' || CAST(t.id + {off[Claim]} AS TEXT)",
                   "patient_id": f"t.patient_id + {off[Patient]}",
-                  "replaces_id": f"t.replaces_id + {off[Claim]}"},
+                  "replaces_id": f"t.replaces_id + {off[Claim]}",
+                  # The copies' patients have no authorizations of their own.
+                  "authorization_id": "NULL", "referral_id": "NULL"},
           f"t.practice_id = %s{limit}", [practice_id])
     for model in (ClaimLine, ClaimFinding, ClaimEvent):
         _copy(model, {"id": f"t.id + {off[model]}", "claim_id": f"t.claim_id + {off[Claim]}"},
