@@ -12,6 +12,7 @@ from handbill.web.views import (
     patients,
     payers,
     remittances,
+    reports,
     submit,
     tools,
     visits,
@@ -97,4 +98,7 @@ urlpatterns = [
     # API tokens (handbill.api): made and revoked here, shown once.
     path("account/tokens/", api_tokens.token_list, name="api_tokens"),
     path("account/tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api_token_revoke"),
+    # Reports (money over a date range) and their CSV downloads.
+    path("reports/", reports.reports, name="reports"),
+    path("reports/<slug:name>.csv", reports.report_csv, name="report_csv"),
 ]
