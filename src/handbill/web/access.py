@@ -18,7 +18,7 @@ from django.db import models
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404
 
-from handbill.practice.access import PERMISSIONS, scoped
+from handbill.practice.access import PERMISSIONS, scoped, visible
 from handbill.practice.models import Membership, Practice, Role
 
 if TYPE_CHECKING:
@@ -85,13 +85,22 @@ def current_practice(request: HttpRequest) -> Practice:
     return practice
 
 
+def visible_rows(source: type[M] | models.QuerySet[M], request: HttpRequest) -> models.QuerySet[M]:
+    """The rows of the current practice this member may see (a therapist: her own; see
+    :func:`handbill.practice.access.visible`)."""
+    queryset = source._default_manager.all() if isinstance(source, type) else source
+    member = cast(PracticeRequest, request).membership
+    if member is None:
+        return scoped(queryset, current_practice(request))
+    return visible(queryset, member)
+
+
 def get_scoped(
     source: type[M] | models.QuerySet[M], request: HttpRequest, **lookup: Any
 ) -> M:
-    """The one row matching ``lookup`` in the current practice, or 404 (also for a row that
-    exists in another practice)."""
-    queryset = source._default_manager.all() if isinstance(source, type) else source
-    return get_object_or_404(scoped(queryset, current_practice(request)), **lookup)
+    """The one row matching ``lookup`` in the current practice that this member may see, or
+    404 (also for a row that exists in another practice, or another therapist's note)."""
+    return get_object_or_404(visible_rows(source, request), **lookup)
 
 
 def is_htmx(request: HttpRequest) -> bool:

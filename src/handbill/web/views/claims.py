@@ -17,7 +17,7 @@ from handbill.claims.actions import (
 from handbill.claims.models import Claim
 from handbill.core.outbound import OutboundError
 from handbill.web import outbound
-from handbill.web.access import current_practice, get_scoped, practice_view
+from handbill.web.access import current_practice, get_scoped, practice_view, visible_rows
 from handbill.web.forms.claims import ClaimFilterForm, OverrideForm
 from handbill.web.pages import INVALID, go, now, paginate, render_page
 from handbill.web.queries.claims import blocking_counts, claim_page, find_claims, finding_rules
@@ -36,7 +36,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     )
     if form.is_bound:
         form.is_valid()
-    page = paginate(request, find_claims(practice, form.filters()))
+    page = paginate(request, visible_rows(find_claims(practice, form.filters()), request))
     return render_page(
         request,
         "web/claims/list.html",
