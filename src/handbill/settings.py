@@ -170,3 +170,13 @@ MIDDLEWARE += [
     # request.practice, request.membership and request.can, from the session (the switcher).
     "handbill.web.middleware.CurrentPracticeMiddleware",
 ]
+
+# Access, audit and sign-in (docs/security.md).
+MIDDLEWARE += [
+    # The source address and channel of every audit row written during a request, and an
+    # audit row for each refusal (403).
+    "handbill.audit.middleware.AuditMiddleware",
+]
+# Behind one reverse proxy that appends the client to X-Forwarded-For: audit rows take the
+# address from there (the proxy's own address is all REMOTE_ADDR holds).
+HANDBILL_BEHIND_PROXY = env_bool("HANDBILL_BEHIND_PROXY", False)

@@ -28,6 +28,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.x12",
     "handbill.cli.sandbox",
     "handbill.cli.eligibility",
+    "handbill.cli.audit",
 ]
 
 

@@ -29,6 +29,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Claims", "web:claims", "view", "/claims/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
+    NavItem("Audit", "web:audit", "view_audit", "/audit/"),
 ]
 
 

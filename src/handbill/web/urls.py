@@ -3,7 +3,7 @@
 
 from django.urls import path
 
-from handbill.web.views import account, claims, home, patients, tools, visits
+from handbill.web.views import account, audit, claims, home, patients, tools, visits
 
 app_name = "web"
 urlpatterns = [
@@ -47,4 +47,7 @@ urlpatterns = [
     path("claims/<int:pk>/837/", claims.claim_837, name="claim_837"),
     path("claims/<int:pk>/cms1500.pdf", claims.claim_cms1500, name="claim_cms1500"),
     path("claims/<int:pk>/superbill.pdf", claims.claim_superbill, name="claim_superbill"),
+    # The audit trail (owner and auditor).
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
 ]

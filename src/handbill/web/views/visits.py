@@ -34,6 +34,7 @@ from handbill.web.access import (
     get_scoped,
     is_htmx,
     practice_view,
+    viewed,
     visible_rows,
 )
 from handbill.web.forms.visits import NOTE_FIELDS, VisitNoteForms, row_edit
@@ -254,6 +255,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request, pk=pk,
     )
     writer = "write_notes" in cast(PracticeRequest, request).can
+    if request.method == "GET":
+        viewed(request, visit)
     if request.method == "POST":
         if not writer:
             raise PermissionDenied("your role may not write notes")
