@@ -33,6 +33,9 @@ PERMISSIONS: dict[str, frozenset[Role]] = {
     "administer": frozenset({Role.OWNER}),
 }
 
+# The roles that must sign in with a one-time code when their practice requires two-factor.
+TWO_FACTOR_ROLES: frozenset[Role] = frozenset({Role.OWNER, Role.BILLER})
+
 # What each permission lets a member do, in the words docs/roles.md prints.
 MEANINGS: dict[str, str] = {
     "view": "Open the practice's pages (a therapist: only her own notes, claims and patients)",

@@ -30,6 +30,7 @@ NAVIGATION: list[NavItem] = [
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
     NavItem("Audit", "web:audit", "view_audit", "/audit/"),
+    NavItem("Security", "web:practice_security", "administer", "/practice/security/"),
 ]
 
 
