@@ -35,6 +35,8 @@ NAVIGATION: list[NavItem] = [
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
     NavItem("API tokens", "web:api_tokens", "view", "/account/tokens/"),
+    NavItem("Audit", "web:audit", "view_audit", "/audit/"),
+    NavItem("Security", "web:practice_security", "administer", "/practice/security/"),
 ]
 
 

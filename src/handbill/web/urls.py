@@ -5,6 +5,7 @@ from django.urls import path
 
 from handbill.web.views import (
     account,
+    audit,
     claims,
     followup,
     home,
@@ -101,4 +102,11 @@ urlpatterns = [
     # Reports (money over a date range) and their CSV downloads.
     path("reports/", reports.reports, name="reports"),
     path("reports/<slug:name>.csv", reports.report_csv, name="report_csv"),
+    # The audit trail (owner and auditor).
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
+    # Two-factor sign-in, and the owner's switch that requires it.
+    path("two-factor/enrol/", account.two_factor_enrol, name="two_factor_enrol"),
+    path("two-factor/verify/", account.two_factor_verify, name="two_factor_verify"),
+    path("practice/security/", account.practice_security, name="practice_security"),
 ]
