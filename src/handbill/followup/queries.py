@@ -36,7 +36,7 @@ from handbill.claims.models import Claim, ClaimEvent
 from handbill.core import followup as fu
 from handbill.core.money import Cents, total
 from handbill.core.policy import PayerPolicy
-from handbill.followup.models import WorkItem
+from handbill.followup.models import ProposalStatus, RuleProposal, WorkItem
 from handbill.ledger.models import AccountKind, Leg
 from handbill.policies.actions import practice_today
 from handbill.policies.store import versions_of
@@ -676,3 +676,21 @@ def open_items_for(practice: Practice, claim: Claim, *, at: datetime) -> list[Qu
     """The open worklist items of one claim (the claim page can show them)."""
     return [row for row in worklist(practice, at=at) if row.claim.pk == claim.pk]
 
+
+
+# --- rule proposals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalShown:
+    proposal: RuleProposal
+    in_words: str  # the change as a biller says it
+
+
+def open_proposals(practice: Practice, *, payer: Payer | None = None) -> list[ProposalShown]:
+    """The practice's undecided proposals (one payer's when given), most denials first."""
+    rows = RuleProposal.objects.filter(practice=practice, status=ProposalStatus.PROPOSED)
+    if payer is not None:
+        rows = rows.filter(payer=payer)
+    return [ProposalShown(p, fu.describe_change(p.change))
+            for p in rows.select_related("payer").order_by("-count", "code", "pk")]
