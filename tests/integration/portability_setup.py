@@ -1,6 +1,7 @@
 """A practice with a bit of everything, for the export/import tests: claims sent as an 837P,
 answered by the payer sandbox (999, 277CA, 835s) and posted, an eligibility check, an
-addendum, an override, a replacement claim and a reversed charge. Synthetic people only."""
+addendum, a replacement and a secondary-style claim, a reversed charge, and a submission job.
+Synthetic people only."""
 
 from __future__ import annotations
 
@@ -14,7 +15,8 @@ from handbill.claims import actions as claim_actions
 from handbill.claims.models import Claim
 from handbill.eligibility.actions import check_eligibility
 from handbill.remittance.models import EraFile
-from handbill.submissions.actions import submit_claims
+from handbill.submissions.jobs import advance_job, start_job
+from handbill.submissions.models import SubmissionBatch
 from handbill.visits.actions import add_addendum
 from tests.conftest import FIXED_NOW
 from tests.factories import records as f
@@ -36,8 +38,12 @@ def busy_practice(folder: Path, capsys: pytest.CaptureFixture[str], *,
     practice = clinic["practice"]
     biller = clinic["biller"]
     claims = [s.ready_claim(clinic, last_name=last_name) for _ in range(3)]
-    batch = submit_claims(practice=practice, claims=claims, clearinghouse=clinic["house"],
-                          by=biller, at=FIXED_NOW)
+    # Sent as the Submit page sends them: a job, one step at a time.
+    job = start_job(practice=practice, claims=claims, clearinghouse=clinic["house"], by=biller,
+                    at=FIXED_NOW)
+    while job.status == "running":
+        job = advance_job(job=job, by=biller, at=FIXED_NOW)
+    batch = SubmissionBatch.objects.get(practice=practice)
     run(capsys, "sandbox", "adjudicate", str(Path(clinic["house"].outbox_path) /
                                                batch.file_name), "--seed", "7")
     run(capsys, "inbox", "fetch", "--practice", practice.slug)
@@ -49,11 +55,20 @@ def busy_practice(folder: Path, capsys: pytest.CaptureFixture[str], *,
     pulled = s.ready_claim(clinic, last_name=last_name)
     claim_actions.transition(claim=pulled, to="draft", by=biller, at=FIXED_NOW,
                              note="wrong date of service")
-    original = claims[0]
+    original = Claim.objects.get(pk=claims[0].pk)
+    # (Made directly: correct_claim's row lock joins nullable keys, which PostgreSQL refuses.)
     Claim.objects.create(
         practice=practice, number=f"{original.number}R", visit=original.visit,
         patient=original.patient, provider=original.provider, payer=original.payer,
         coverage=original.coverage, frequency="7", replaces=original,
+        date_of_service=original.date_of_service, place_of_service="11",
+        diagnoses=original.diagnoses, total_charge_cents=original.total_charge_cents,
+        created_at=FIXED_NOW, created_by=biller)
+    # A claim naming its primary (as a secondary does): a second key into its own table.
+    Claim.objects.create(
+        practice=practice, number=f"{original.number}S", visit=original.visit,
+        patient=original.patient, provider=original.provider, payer=original.payer,
+        coverage=original.coverage, primary_claim=original,
         date_of_service=original.date_of_service, place_of_service="11",
         diagnoses=original.diagnoses, total_charge_cents=original.total_charge_cents,
         created_at=FIXED_NOW, created_by=biller)

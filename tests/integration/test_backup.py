@@ -53,6 +53,7 @@ def test_sqlite_backup_is_one_moment_while_a_writer_is_busy(tmp_path: Path) -> N
     result = backup_sqlite(live, tmp_path / "copy.sqlite3")  # while the write is open
     app.execute("COMMIT")
     assert _names(result.path) == ["Cedar Street"]
+    assert result.path.stat().st_mode & 0o777 == 0o600  # every patient is in it
     assert _names(live) == ["Cedar Street", "not committed yet"]
     # The copy stands alone: no -wal file is needed to read it.
     assert not (tmp_path / "copy.sqlite3-wal").exists()

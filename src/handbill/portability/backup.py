@@ -45,6 +45,7 @@ def backup_sqlite(database: Path, out: Path) -> BackupResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     partial = out.with_name(out.name + ".partial")
     partial.unlink(missing_ok=True)
+    _private_file(partial)
     source = sqlite3.connect(f"file:{database}?mode=ro", uri=True)
     target = sqlite3.connect(partial)
     try:
@@ -105,6 +106,12 @@ def _check_integrity(connection: sqlite3.Connection, path: Path) -> None:
         raise BackupError(f"{path} failed SQLite's integrity check: {result}")
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` empty, readable by this user only: a backup holds every patient."""
+    path.unlink(missing_ok=True)
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
 def _refuse_existing(out: Path) -> None:
     if out.exists():
         raise BackupError(f"{out} already exists: give a new file name (backups are never "
@@ -135,6 +142,7 @@ def backup_postgresql(settings_db: dict[str, Any], out: Path) -> BackupResult:
     out.parent.mkdir(parents=True, exist_ok=True)
     args, env = pg_environment(settings_db)
     partial = out.with_name(out.name + ".partial")
+    _private_file(partial)
     command = [tool, "--format=custom", "--no-owner", "--file", str(partial), *args,
                str(settings_db["NAME"])]
     done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)  # noqa: S603

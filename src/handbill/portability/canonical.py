@@ -57,6 +57,9 @@ def dump(practice: Practice, *, ignore_audit_actions: frozenset[str] = frozenset
                 canonical[column] = encode_value(value)
             for ref in soft:
                 canonical[ref.id_field] = _soft(by_text, row[ref.type_field], row[ref.id_field])
+            for plain in registry.id_columns(model):
+                named = place[plain.target].get(row[plain.column])
+                canonical[plain.column] = None if named is None else f"{plain.target}#{named}"
             out.append(canonical)
         result[name] = out
     result["users"] = sorted(

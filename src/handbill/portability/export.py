@@ -99,6 +99,8 @@ def _export(practice: Practice, out: Path, by: AbstractBaseUser | None, at: date
                 cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
         practice = Practice.objects.get(pk=practice.pk)
         out.mkdir(parents=True, exist_ok=True)
+        # Every patient's record is in here: only the owner of the process may open it.
+        out.chmod(0o700)
         writer = _Writer(out, practice)
         writer.write_tables()
         writer.write_users(include_password_hashes)

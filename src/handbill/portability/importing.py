@@ -224,6 +224,7 @@ class _Loader:
         keys = registry.foreign_keys(model)
         self_keys = set(registry.self_keys(model))
         soft = [s for s in registry.SOFT_REFERENCES if s.model == name]
+        plain_ids = registry.id_columns(model)
         mapping: dict[Any, Any] = {}
         self.id_maps[name] = mapping
         pending: list[tuple[Any, models.Model]] = []
@@ -257,6 +258,10 @@ class _Loader:
                                         f"{target} row that is not in the export") from None
             for ref in soft:
                 values[ref.id_field] = self._soft(values[ref.type_field], values[ref.id_field])
+            for plain in plain_ids:
+                if values[plain.column] is not None:
+                    # The row it named may be gone (no foreign key): then it names nothing.
+                    values[plain.column] = self.id_maps[plain.target].get(values[plain.column])
             obj = model(**values)
             pending.append((old, obj))
             return obj
