@@ -271,3 +271,34 @@ def test_a_key_still_running_is_409_and_a_bad_key_is_named(api: ApiClinic) -> No
     done = other.as_role("biller").post("/claims", {"visit_id": theirs.pk},
                                         **{"Idempotency-Key": "busy"})
     assert done.status_code == 201
+
+
+def test_a_therapist_sees_her_own_notes_and_patients_only(api: ApiClinic) -> None:
+    from handbill.audit.models import AuditEvent
+    from tests.factories import records as f
+
+    clinic = api.clinic
+    colleague = f.make_provider(clinic.practice, first_name="Tove", last_name="Lindahl")
+    for payer in clinic.payers.values():
+        f.enroll(colleague, payer)
+    theirs = f.make_patient(clinic.practice, first_name="Iris", last_name="Vantongeren",
+                            account_number="A10077")
+    their_visit = f.make_signed_visit(colleague, theirs)
+    mine = signed_visit(clinic)
+    therapist = api.as_role("therapist")
+    assert therapist.get(f"/visits/{their_visit.pk}").status_code == 404
+    assert therapist.get(f"/visits/{mine.pk}").status_code == 200
+    listed = {v["id"] for v in therapist.get("/visits").json()["results"]}
+    assert mine.pk in listed and their_visit.pk not in listed
+    names = {p["last_name"] for p in therapist.get("/patients").json()["results"]}
+    assert "Fairweather" in names and "Vantongeren" not in names
+    assert therapist.get(f"/patients/{theirs.pk}").status_code == 404
+    # A note for the colleague is refused: a therapist writes her own.
+    refused = therapist.post("/visits", note_body(api, provider_id=colleague.pk))
+    assert refused.status_code == 403
+    # The biller sees everyone's; reading a note is audited, a hidden row's attempt too.
+    assert api.as_role("biller").get(f"/visits/{their_visit.pk}").status_code == 200
+    assert AuditEvent.objects.filter(action="visit.view", object_id=str(their_visit.pk)
+                                     ).exists()
+    attempt = AuditEvent.objects.filter(action="access.denied", detail__status=404).first()
+    assert attempt is not None and attempt.detail["reason"] == "another therapist's row"

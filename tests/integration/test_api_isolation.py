@@ -112,7 +112,13 @@ def test_every_route_with_an_id_is_404_for_another_practices_row(
         assert response.json()["error"]["code"] == "not_found"
         probed.append(key)
     assert len(probed) >= 15
-    assert _state() == before
+    count, rows = _state()
+    assert rows == before[1]
+    # The only new audit rows: each attempt, in the trail of the practice that owns the row.
+    attempts = AuditEvent.objects.order_by("pk")[before[0]:]
+    assert count - before[0] == len(probed)
+    assert {(e.action, e.detail["status"], e.practice_id) for e in attempts} == {
+        ("access.denied", 404, _theirs.clinic.practice.pk)}
 
 
 def test_lists_never_show_another_practices_rows(

@@ -108,8 +108,8 @@ def test_therapist_front_desk_and_auditor_cannot_touch_payments(clinic: Clinic) 
         assert client.get(f"/remittances/{era_id}/plan").status_code == 403
         assert client.get("/reports/balances").status_code == 403
     assert EraFile.objects.get(pk=era_id).status == "planned"
-    denied = AuditEvent.objects.filter(action="api.denied", practice=clinic.practice)
-    assert denied.count() == 12
+    denied = AuditEvent.objects.filter(action="access.denied", practice=clinic.practice)
+    assert denied.count() == 12 and all(e.detail["status"] == 403 for e in denied)
     assert {e.detail["path"] for e in denied} >= {"/api/v1/remittances",
                                                    f"/api/v1/remittances/{era_id}/commit"}
     assert all(e.actor is not None and "may not post payments" in e.detail["reason"]

@@ -2,8 +2,10 @@
 
 The token's membership gives the same role and the same practice as the web app's current
 practice does: routes check the role with :func:`need` (the web's ``PERMISSIONS`` table) and
-read rows through :func:`get_scoped` (``practice.access.scoped``), so another practice's row is
-a 404, exactly like a missing one.
+read rows through :func:`get_scoped` and :func:`rows_for` (``practice.access.visible``: a
+therapist sees her own patients, notes and claims), so another practice's row — or another
+therapist's — is a 404, exactly like a missing one. As on the web, a refusal and a record
+opened leave audit rows.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from ninja.security import HttpBearer
 from handbill.api.errors import not_found
 from handbill.api.models import ApiToken
 from handbill.api.tokens import find_active
-from handbill.practice.access import PERMISSIONS, scoped
+from handbill.audit.middleware import denied
+from handbill.audit.record import record
+from handbill.practice.access import PERMISSIONS, visible
 from handbill.practice.models import Membership, Practice, Role
 
 M = TypeVar("M", bound=models.Model)
@@ -33,7 +37,14 @@ class TokenAuth(HttpBearer):
     openapi_description = "An API token made on the Account → API tokens page (hb_…)."
 
     def authenticate(self, request: HttpRequest, token: str) -> ApiToken | None:
-        return find_active(token, at=timezone.now())
+        found = find_active(token, at=timezone.now())
+        if found is not None:
+            # What the web's middleware gives a signed-in request, so the shared audit helpers
+            # (who, which practice) read an API call the same way. No session, no login.
+            request.user = found.membership.user
+            request.practice = found.membership.practice  # type: ignore[attr-defined]
+            request.membership = found.membership  # type: ignore[attr-defined]
+        return found
 
 
 def token_of(request: HttpRequest) -> ApiToken:
@@ -67,16 +78,44 @@ def need(request: HttpRequest, permission: str) -> Membership:
     return found
 
 
+def rows_for(source: type[M] | models.QuerySet[M], request: HttpRequest) -> models.QuerySet[M]:
+    """The rows of the token's practice its member may see (a therapist: her own)."""
+    queryset = source._default_manager.all() if isinstance(source, type) else source
+    return visible(queryset, membership_of(request))
+
+
 def get_scoped(
     source: type[M] | models.QuerySet[M], request: HttpRequest, what: str, **lookup: Any
 ) -> M:
-    """The one row matching ``lookup`` in the token's practice, else 404 (also when it exists
-    in another practice)."""
-    queryset = source._default_manager.all() if isinstance(source, type) else source
-    found = scoped(queryset, practice_of(request)).filter(**lookup).first()
+    """The one row matching ``lookup`` that the token's member may see, else 404 (also when
+    it exists in another practice, or is another therapist's)."""
+    rows = rows_for(source, request)
+    found = rows.filter(**lookup).first()
     if found is None:
+        _refused_by_scoping(rows.model, request, lookup)
         raise not_found(what)
     return found
+
+
+def _refused_by_scoping(model: type[models.Model], request: HttpRequest, lookup: Any) -> None:
+    """A row that exists but is not this member's: the 404 hides it, the audit trail (of the
+    practice that owns the row) keeps the attempt, as the web's ``get_scoped`` does."""
+    found = model._default_manager.filter(**lookup).first()
+    if found is None:
+        return
+    ours = getattr(found, "practice_id", None) == practice_of(request).pk
+    denied(
+        request, status=404,
+        reason="another therapist's row" if ours else "a row of another practice",
+        practice=getattr(found, "practice", None),
+        model=model._meta.label_lower, object_id=str(found.pk),
+    )
+
+
+def viewed(request: HttpRequest, obj: models.Model) -> None:
+    """Who opened which patient, note, claim or remittance (as the web's pages record)."""
+    record(action=f"{obj._meta.model_name}.view", at=timezone.now(), by=by_of(request),
+           practice=practice_of(request), target=obj)
 
 
 def field_ref(
@@ -86,8 +125,7 @@ def field_ref(
     naming the field (the body was wrong, the URL was not)."""
     if pk is None:
         return None
-    queryset = source._default_manager.all() if isinstance(source, type) else source
-    found = scoped(queryset, practice_of(request)).filter(pk=pk).first()
+    found = rows_for(source, request).filter(pk=pk).first()
     if found is None:
         from handbill.api.errors import ApiError
 

@@ -79,24 +79,13 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 @api.exception_handler(PermissionDenied)
 def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     reason = str(exc) or "your role may not do this"
-    _record_denial(request, reason)
+    # The refusal goes to the audit trail as the web's are (ninja answers before Django's
+    # middleware would see the exception).
+    from handbill.audit.middleware import denied
+
+    if getattr(request, "membership", None) is not None:
+        denied(request, status=403, reason=reason)
     return _respond(request, ApiError(403, "forbidden", reason))
-
-
-def _record_denial(request: HttpRequest, reason: str) -> None:
-    """A refused API call is kept in the audit trail with who, what and why (the issue's
-    "every permission denial")."""
-    from django.utils import timezone
-
-    from handbill.api.models import ApiToken
-    from handbill.audit.record import record
-
-    token = getattr(request, "auth", None)
-    if not isinstance(token, ApiToken):
-        return
-    record(action="api.denied", at=timezone.now(), by=token.membership.user,
-           practice=token.membership.practice, target=token, method=request.method,
-           path=request.path[:200], reason=reason[:200])
 
 
 @api.exception_handler(Http404)

@@ -12,7 +12,15 @@ from django.utils import timezone
 from ninja import Query, Router, Schema
 from pydantic import Field
 
-from handbill.api.access import by_of, field_ref, get_scoped, need, practice_of
+from handbill.api.access import (
+    by_of,
+    field_ref,
+    get_scoped,
+    need,
+    practice_of,
+    rows_for,
+    viewed,
+)
 from handbill.api.errors import ApiError, ErrorOut, naming, responses
 from handbill.api.fields import Id, required_text, text
 from handbill.api.idempotency import KeyHeader, idempotent
@@ -191,7 +199,7 @@ def list_claims(
     is a claim number or a patient's account number."""
     filters = ClaimFilters(status=status or "", payer=payer_id, provider=provider_id,
                            date_from=date_from, date_to=date_to, rule=rule, text=q)
-    return page(request, find_claims(practice_of(request), filters), paging)
+    return page(request, rows_for(find_claims(practice_of(request), filters), request), paging)
 
 
 @router.post("", response=responses({201: ClaimOut}),
@@ -239,7 +247,7 @@ def submit(request: HttpRequest, payload: SubmitIn, key: KeyHeader = None) -> Js
     def run() -> tuple[int, Any]:
         house = _clearinghouse(request, payload.clearinghouse_id)
         ids = list(dict.fromkeys(payload.claim_ids))
-        known = set(scoped(Claim.objects.filter(pk__in=ids), practice_of(request))
+        known = set(rows_for(Claim.objects.filter(pk__in=ids), request)
                     .values_list("pk", flat=True))
         missing = [pk for pk in ids if pk not in known]
         if missing:
@@ -260,7 +268,9 @@ def submit(request: HttpRequest, payload: SubmitIn, key: KeyHeader = None) -> Js
 
 @router.get("/{claim_id}", response=responses({200: ClaimOut}), summary="Read a claim")
 def get_claim(request: HttpRequest, claim_id: Id) -> Claim:
-    return _claim(request, claim_id)
+    claim = _claim(request, claim_id)
+    viewed(request, claim)
+    return claim
 
 
 @router.get("/{claim_id}/status", response=responses({200: StatusOut}),

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from ninja import Query, Router, Schema
 
-from handbill.api.access import need, practice_of
+from handbill.api.access import need, practice_of, rows_for
 from handbill.api.errors import responses
 from handbill.api.pagination import PageMeta, Paging, page
 from handbill.claims.models import Claim
@@ -139,7 +139,7 @@ class ClaimStatusReport(Schema):
             summary="Claims and their charges per status")
 def claim_status_report(request: HttpRequest) -> dict[str, Any]:
     rows = (
-        scoped(Claim.objects.all(), practice_of(request))
+        rows_for(Claim, request)
         .values("status")
         .annotate(claims=Count("pk"), charges=Sum("total_charge_cents"))
         .order_by("status")

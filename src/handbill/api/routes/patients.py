@@ -12,7 +12,7 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import field_validator
 
-from handbill.api.access import by_of, get_scoped, need, practice_of
+from handbill.api.access import by_of, get_scoped, need, practice_of, rows_for, viewed
 from handbill.api.errors import naming, responses
 from handbill.api.fields import Id, required_text, text
 from handbill.api.pagination import PageMeta, Paging, page
@@ -83,13 +83,15 @@ def list_patients(
     q: text(100) = "",  # type: ignore[valid-type]
 ) -> dict[str, object]:
     """By name words, account number or date of birth (1980-05-17 or 05/17/1980)."""
-    found = search_patients(practice_of(request), q)
+    found = rows_for(search_patients(practice_of(request), q), request)
     return page(request, found, paging)
 
 
 @router.get("/{patient_id}", response=responses({200: PatientOut}), summary="Read a patient")
 def get_patient(request: HttpRequest, patient_id: Id) -> Patient:
-    return get_scoped(Patient, request, "patient", pk=patient_id)
+    patient = get_scoped(Patient, request, "patient", pk=patient_id)
+    viewed(request, patient)
+    return patient
 
 
 @router.post("", response=responses({201: PatientOut}), summary="Register a patient")

@@ -13,12 +13,11 @@ from django.utils import timezone
 from ninja import File, Query, Router, Schema
 from ninja.files import UploadedFile
 
-from handbill.api.access import by_of, get_scoped, need, practice_of
+from handbill.api.access import by_of, get_scoped, need, practice_of, rows_for, viewed
 from handbill.api.errors import ApiError, naming, responses
 from handbill.api.fields import Id
 from handbill.api.idempotency import KeyHeader, idempotent
 from handbill.api.pagination import PageMeta, Paging, page
-from handbill.practice.access import scoped
 from handbill.remittance.actions import commit_posting, import_835, plan_posting
 from handbill.remittance.models import EraFile
 
@@ -70,7 +69,7 @@ def list_remittances(
     paging: Query[Paging],  # type: ignore[type-arg]
     status: Literal["imported", "planned", "posted", "refused"] | None = None,
 ) -> dict[str, object]:
-    found = scoped(EraFile.objects.all(), practice_of(request)).defer("raw")
+    found = rows_for(EraFile.objects.defer("raw"), request)
     if status:
         found = found.filter(status=status)
     return page(request, found.order_by("-imported_at", "-pk"), paging)
@@ -106,7 +105,9 @@ def upload(
 
 @router.get("/{remittance_id}", response=responses({200: EraOut}), summary="Read a remittance")
 def get_remittance(request: HttpRequest, remittance_id: Id) -> EraFile:
-    return get_scoped(EraFile.objects.defer("raw"), request, "remittance", pk=remittance_id)
+    era = get_scoped(EraFile.objects.defer("raw"), request, "remittance", pk=remittance_id)
+    viewed(request, era)
+    return era
 
 
 @router.get("/{remittance_id}/plan", response=responses({200: PlanOut}),

@@ -10,7 +10,15 @@ from django.utils import timezone
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from handbill.api.access import by_of, field_ref, get_scoped, need, practice_of
+from handbill.api.access import (
+    by_of,
+    field_ref,
+    get_scoped,
+    need,
+    practice_of,
+    rows_for,
+    viewed,
+)
 from handbill.api.errors import naming, responses
 from handbill.api.fields import Id, required_text, text
 from handbill.api.pagination import PageMeta, Paging, page
@@ -108,9 +116,9 @@ def list_visits(
     unbilled: bool = False,
 ) -> dict[str, object]:
     """``unbilled=true`` keeps signed notes without a claim yet."""
-    found = find_visits(
+    found = rows_for(find_visits(
         practice_of(request), signed=signed, provider_id=provider_id, unbilled=unbilled
-    )
+    ), request)
     return page(request, found, paging)
 
 
@@ -119,7 +127,9 @@ _VISIT = Visit.objects.prefetch_related("diagnoses", "services")
 
 @router.get("/{visit_id}", response=responses({200: VisitOut}), summary="Read a note")
 def get_visit(request: HttpRequest, visit_id: Id) -> Visit:
-    return get_scoped(_VISIT, request, "visit", pk=visit_id)
+    visit = get_scoped(_VISIT, request, "visit", pk=visit_id)
+    viewed(request, visit)
+    return visit
 
 
 @router.post("", response=responses({201: VisitOut}),
