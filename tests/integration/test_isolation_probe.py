@@ -68,7 +68,7 @@ SEGMENT_OBJECTS: dict[str, str] = {
 # Path parameters that name no row but one of a few fixed choices, by the segment before
 # them: each choice is asked like a list page (B's strings must not appear).
 VALUE_SEGMENTS: dict[str, tuple[str, ...]] = {
-    "worklists": ("denied", "rejected", "blocked", "ready"),
+    "worklists": ("followup", "denials", "rejections", "underpaid", "timely"),
 }
 # Exact routes where neither rule picks the right object: route path → {parameter: object}.
 ROUTE_OBJECTS: dict[str, dict[str, str]] = {}
@@ -391,8 +391,9 @@ def test_an_unknown_parameter_fails_with_what_to_add() -> None:
 
 
 def test_fixed_choices_are_asked_one_by_one() -> None:
-    route = Route("api/v1/worklists/<name>", "", True)
-    assert value_choices(route, "name") == ("denied", "rejected", "blocked", "ready")
+    route = Route("api/v1/worklists/<kind>", "", True)
+    assert value_choices(route, "kind") == (
+        "followup", "denials", "rejections", "underpaid", "timely")
     assert value_choices(Route("claims/<int:pk>/", "", False), "pk") == ()
 
 
