@@ -1,9 +1,10 @@
-"""``handbill claims correct|reopen|secondary|appeal``: getting paid after a claim came back.
+"""``handbill claims correct|reopen|secondary|withdraw|appeal``: after a claim came back.
 
 - ``correct CLAIM --replace|--void``: a replacement (frequency 7) or void (8) of a paid,
   partially paid or denied claim, naming the payer's claim number (REF*F8);
 - ``reopen CLAIM``: a rejected claim back to draft, to be fixed and sent as a new original;
 - ``secondary CLAIM``: the secondary claim with the primary payer's adjudication;
+- ``withdraw CLAIM``: void a claim not sent yet (a correction or secondary not needed);
 - ``appeal CLAIM --out FILE.pdf``: the appeal letter (``--mark-appealed`` records it as sent).
 
 They act as the system (``by=None``), as the other operator commands do, and print the claim
@@ -54,6 +55,13 @@ def register(subparsers: Any) -> None:
                            help="Medicare as secondary: the MSP type (SBR05), e.g. 12")
     secondary.add_argument("--practice")
     secondary.set_defaults(func=_secondary)
+
+    withdraw = actions.add_parser(
+        "withdraw", help="void a claim not sent yet (a correction or secondary not needed)")
+    withdraw.add_argument("claim")
+    withdraw.add_argument("--reason", required=True)
+    withdraw.add_argument("--practice")
+    withdraw.set_defaults(func=_withdraw)
 
     appeal = actions.add_parser("appeal", help="write the appeal letter (PDF) for a claim")
     appeal.add_argument("claim")
@@ -125,6 +133,20 @@ def _secondary(args: argparse.Namespace) -> dict[str, Any]:
         raise CommandError(str(exc)) from None
     return _summary(made, primary=primary.number, prior_payers=made.prior_payers,
                     msp_type=made.msp_type or None)
+
+
+def _withdraw(args: argparse.Namespace) -> dict[str, Any]:
+    claim = _claim(args)
+    from django.utils import timezone
+
+    from handbill.claims.actions import ClaimError
+    from handbill.claims.corrections import withdraw_claim
+
+    try:
+        withdrawn = withdraw_claim(claim=claim, by=None, at=timezone.now(), reason=args.reason)
+    except ClaimError as exc:
+        raise CommandError(str(exc)) from None
+    return _summary(withdrawn)
 
 
 def _appeal(args: argparse.Namespace) -> dict[str, Any]:

@@ -53,4 +53,5 @@ urlpatterns = [
     path("claims/<int:pk>/secondary/", money_back.claim_secondary, name="claim_secondary"),
     path("claims/<int:pk>/appeal.pdf", money_back.claim_appeal_pdf, name="claim_appeal_pdf"),
     path("claims/<int:pk>/appealed/", money_back.claim_appealed, name="claim_appealed"),
+    path("claims/<int:pk>/withdraw/", money_back.claim_withdraw, name="claim_withdraw"),
 ]

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_POST
 
 from handbill.claims.actions import ClaimError
 from handbill.claims.appeals import appeal_letter, mark_appealed
-from handbill.claims.corrections import correct_claim, reopen_claim
+from handbill.claims.corrections import correct_claim, reopen_claim, withdraw_claim
 from handbill.claims.models import Claim
 from handbill.claims.secondary import build_secondary
 from handbill.web.access import get_scoped, practice_view
@@ -98,4 +98,17 @@ def claim_appealed(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, f"Not recorded: {exc}")
     else:
         messages.success(request, f"Claim {claim.number} is waiting on the appeal.")
+    return _back(request, claim)
+
+
+@practice_view("bill")
+@require_POST
+def claim_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    claim = get_scoped(_CLAIMS, request, pk=pk)
+    try:
+        withdraw_claim(claim=claim, by=request.user, at=now(), reason=_text(request, "reason"))
+    except ClaimError as exc:
+        messages.error(request, f"Not withdrawn: {exc}")
+    else:
+        messages.success(request, f"Claim {claim.number} is withdrawn (void).")
     return _back(request, claim)
