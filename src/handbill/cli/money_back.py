@@ -14,6 +14,7 @@ as ``handbill claims show`` does. Bad input exits 2 with the reason.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -87,18 +88,24 @@ def _summary(claim: Any, **extra: Any) -> dict[str, Any]:
     return {**claim_json(claim), **extra}
 
 
-def _correct(args: argparse.Namespace) -> dict[str, Any]:
-    original = _claim(args)
+def _act(action: Callable[..., Any], claim: Any, **kwargs: Any) -> Any:
+    """Run a claim action as the system, now; a refusal becomes exit 2 with its reason."""
     from django.utils import timezone
 
     from handbill.claims.actions import ClaimError
-    from handbill.claims.corrections import correct_claim
 
     try:
-        made = correct_claim(claim=original, kind=args.kind, by=None, at=timezone.now(),
-                             reason=args.reason, payer_claim_number=args.payer_claim_number)
+        return action(claim=claim, by=None, at=timezone.now(), **kwargs)
     except ClaimError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _correct(args: argparse.Namespace) -> dict[str, Any]:
+    from handbill.claims.corrections import correct_claim
+
+    original = _claim(args)
+    made = _act(correct_claim, original, kind=args.kind, reason=args.reason,
+                payer_claim_number=args.payer_claim_number)
     original.refresh_from_db()
     return _summary(made, replaces=original.number,
                     payer_claim_number=original.payer_claim_number,
@@ -106,47 +113,24 @@ def _correct(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _reopen(args: argparse.Namespace) -> dict[str, Any]:
-    claim = _claim(args)
-    from django.utils import timezone
-
-    from handbill.claims.actions import ClaimError
     from handbill.claims.corrections import reopen_claim
 
-    try:
-        reopened = reopen_claim(claim=claim, by=None, at=timezone.now(), reason=args.reason)
-    except ClaimError as exc:
-        raise CommandError(str(exc)) from None
-    return _summary(reopened)
+    return _summary(_act(reopen_claim, _claim(args), reason=args.reason))
 
 
 def _secondary(args: argparse.Namespace) -> dict[str, Any]:
-    primary = _claim(args)
-    from django.utils import timezone
-
-    from handbill.claims.actions import ClaimError
     from handbill.claims.secondary import build_secondary
 
-    try:
-        made = build_secondary(claim=primary, by=None, at=timezone.now(),
-                               msp_type=args.msp_type)
-    except ClaimError as exc:
-        raise CommandError(str(exc)) from None
+    primary = _claim(args)
+    made = _act(build_secondary, primary, msp_type=args.msp_type)
     return _summary(made, primary=primary.number, prior_payers=made.prior_payers,
                     msp_type=made.msp_type or None)
 
 
 def _withdraw(args: argparse.Namespace) -> dict[str, Any]:
-    claim = _claim(args)
-    from django.utils import timezone
-
-    from handbill.claims.actions import ClaimError
     from handbill.claims.corrections import withdraw_claim
 
-    try:
-        withdrawn = withdraw_claim(claim=claim, by=None, at=timezone.now(), reason=args.reason)
-    except ClaimError as exc:
-        raise CommandError(str(exc)) from None
-    return _summary(withdrawn)
+    return _summary(_act(withdraw_claim, _claim(args), reason=args.reason))
 
 
 def _appeal(args: argparse.Namespace) -> dict[str, Any]:
