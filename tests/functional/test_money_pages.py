@@ -59,7 +59,8 @@ def test_submit_then_upload_the_sandbox_835_and_see_the_payment_posted(
     answer = adjudicate(batch.x12, policies=policies, as_of=None, seed=7)
     assert answer.remittances
     era_file = tmp_path / "sandbox.835"
-    era_file.write_text(answer.remittances[0])
+    # The payer with the most claims in this file: the fullest plan to read.
+    era_file.write_text(max(answer.remittances, key=lambda text: text.count("CLP*")))
 
     page.get_by_role("link", name="Remittances", exact=True).click()
     page.get_by_label("835 file").set_input_files(str(era_file))
@@ -81,6 +82,15 @@ def test_submit_then_upload_the_sandbox_835_and_see_the_payment_posted(
     page.locator("#payers-table a").first.click()
     expect(page.get_by_role("heading", name="Versions")).to_be_visible()
     shoot(page, "15-payer")
+    # New rules from a date: a code the catalogue does not know is refused next to its field.
+    page.get_by_role("link", name="New rules from a date").click()
+    page.get_by_label("Expected allowed per unit").fill("97124: 28.10\n99999: 10.00")
+    page.get_by_role("button", name="Save the new version").click()
+    expect(page.locator("#id_expected_allowed_error")).to_contain_text("99999")
+    expect(page.get_by_label("Expected allowed per unit")).to_have_value(
+        "97124: 28.10\n99999: 10.00")
+    page.locator("#id_expected_allowed").scroll_into_view_if_needed()
+    shoot(page, "17-policy-form-error", full_page=False, from_top=False)
 
     # A tablet holds the plan too (no sideways scrolling of the page itself).
     page.set_viewport_size({"width": 800, "height": 1100})

@@ -170,6 +170,7 @@ def test_the_same_idempotency_key_builds_one_claim(api: ApiClinic) -> None:
     second = biller.post("/claims", {"visit_id": visit.pk}, **{"Idempotency-Key": "k-1"})
     assert first.status_code == second.status_code == 201
     assert first.json() == second.json()
+    assert "Idempotent-Replayed" not in first and second["Idempotent-Replayed"] == "true"
     assert Claim.objects.filter(visit=visit).count() == 1
     other = signed_visit(api.clinic)
     reused = biller.post("/claims", {"visit_id": other.pk}, **{"Idempotency-Key": "k-1"})
@@ -239,3 +240,34 @@ def test_submit_sends_ready_claims_and_lists_problems(api: ApiClinic, tmp_path: 
                          **{"Idempotency-Key": "send-1"})
     assert replay.json() == batch
     assert biller.get(f"/claims/{claim['id']}/status").json()["status"] == "submitted"
+
+
+def test_a_key_still_running_is_409_and_a_bad_key_is_named(api: ApiClinic) -> None:
+    from handbill.api.models import IdempotencyKey
+
+    biller = api.as_role("biller")
+    visit = signed_visit(api.clinic)
+    # What a first request leaves while it runs: the key taken, no response yet. Its hash
+    # is the one this very request has, so only the "still running" rule can answer.
+    from django.test import RequestFactory
+
+    from handbill.api.idempotency import fingerprint
+
+    probe = RequestFactory().post("/api/v1/claims")
+    IdempotencyKey.objects.create(
+        practice=api.clinic.practice, key="busy", created_at=FIXED_NOW,
+        request_hash=fingerprint(probe, {"visit_id": visit.pk, "coverage_id": None}),
+    )
+    busy = biller.post("/claims", {"visit_id": visit.pk}, **{"Idempotency-Key": "busy"})
+    assert busy.status_code == 409
+    assert error_of(busy)["code"] == "idempotency_key_in_progress"
+    assert not Claim.objects.filter(visit=visit).exists()
+    long_key = biller.post("/claims", {"visit_id": visit.pk}, **{"Idempotency-Key": "k" * 101})
+    assert long_key.status_code == 422
+    assert error_of(long_key)["fields"][0]["field"] == "Idempotency-Key"
+    # Keys are per practice: another practice may use the same one.
+    other = make_api_clinic("Birch Hollow Bodywork", patient_last="Underhill")
+    theirs = signed_visit(other.clinic)
+    done = other.as_role("biller").post("/claims", {"visit_id": theirs.pk},
+                                        **{"Idempotency-Key": "busy"})
+    assert done.status_code == 201

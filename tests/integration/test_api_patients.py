@@ -152,3 +152,14 @@ def test_coverages_and_authorizations(api: ApiClinic) -> None:
                        {"kind": "referral", "start_date": "2026-01-01"}).status_code == 404
     assert api.as_role("therapist").post(
         f"/patients/{patient.pk}/coverages", coverage_body(api, order=3)).status_code == 403
+
+
+def test_paging_limits_are_checked_and_named(api: ApiClinic) -> None:
+    client = api.as_role("auditor")
+    for params, field in (({"limit": 0}, "limit"), ({"limit": 201}, "limit"),
+                          ({"offset": -1}, "offset")):
+        response = client.get("/patients", **params)
+        assert response.status_code == 422
+        assert [f["field"] for f in error_of(response)["fields"]] == [field]
+    empty = client.get("/patients", offset=500).json()
+    assert empty["count"] == 1 and empty["results"] == [] and empty["next"] is None

@@ -122,15 +122,12 @@ def test_another_practices_remittance_is_404(clinic: Clinic) -> None:
     assert EraFile.objects.get(pk=era_id).status == "planned"
 
 
-def test_worklists_and_reports_follow_the_claims_and_the_ledger(clinic: Clinic) -> None:
+def test_reports_follow_the_claims_and_the_ledger(clinic: Clinic) -> None:
     paid_claim = make_submitted_claim(clinic, LINES)
-    denied = make_submitted_claim(clinic, LINES, status="denied")
+    make_submitted_claim(clinic, LINES, status="denied")
     client = biller_of(clinic)
     era = client.upload("/remittances", "era.835", paid(paid_claim)).json()["remittances"][0]
     client.post(f"/remittances/{era['id']}/commit")
-    work = client.get("/worklists/denied").json()
-    assert [c["id"] for c in work["results"]] == [denied.pk]
-    assert client.get("/worklists/lost").status_code == 422
     statuses = {r["status"]: r for r in client.get("/reports/claim-status").json()["statuses"]}
     assert statuses["paid"]["claims"] == 1 and statuses["denied"]["claims"] == 1
     balances = client.get("/reports/balances").json()
@@ -138,3 +135,7 @@ def test_worklists_and_reports_follow_the_claims_and_the_ledger(clinic: Clinic) 
     (owed,) = balances["insurance_receivable"]
     # The denied claim's 190.00 and nothing of the paid one (its rest was adjusted off).
     assert owed["payer_id"] == clinic.payer.pk and owed["owes_cents"] == 19000
+    aging = client.get("/reports/aging").json()
+    (payer,) = [row for row in aging["payers"] if row["payer"] == clinic.payer.name]
+    assert payer["total_cents"] == 19000 == sum(payer["buckets_cents"].values())
+    assert aging["buckets"] == ["0-30", "31-60", "61-90", "91-120", ">120"]

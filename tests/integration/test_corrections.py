@@ -82,6 +82,16 @@ def test_a_replacement_of_a_paid_claim_names_the_payer_claim_and_charges_the_vis
     replacement.refresh_from_db()
     assert replacement.status == "submitted"
 
+    # On paper: box 22, the resubmission code and the original reference number.
+    from handbill.claims.outbound import read_claim
+    from handbill.documents.cms1500 import render_cms1500
+    from tests.unit.outbound_docs_factory import text_runs
+    from tests.unit.test_cms1500 import printed
+
+    billing, out = read_claim(replacement)
+    (runs, *_rest) = text_runs(render_cms1500(out, billing, signed_on=mb.PAID_ON))
+    assert printed(runs, "22_code") == "7" and printed(runs, "22_ref") == "RUMP-55501"
+
 
 def test_a_void_cancels_the_original_and_reverses_its_charge(clinic: dict[str, Any]) -> None:
     original = mb.post_835(clinic, mb.sent_claim(clinic), denied="170")
@@ -190,3 +200,16 @@ def test_submission_checks_blocking_findings_again(clinic: dict[str, Any]) -> No
     batch = submit_claims(practice=clinic["practice"], claims=[claim],
                           clearinghouse=clinic["house"], by=clinic["biller"], at=mb.LATER)
     assert batch.claim_count == 1
+
+
+def test_a_replacement_does_not_count_its_visit_twice_against_the_prescription(
+    clinic: dict[str, Any],
+) -> None:
+    original = mb.post_835(clinic, mb.sent_claim(clinic))
+    # The prescription allowed one visit, and this is it.
+    original.referral.__class__.objects.filter(pk=original.referral_id).update(visits_allowed=1)
+    replacement = correct_claim(claim=original, kind="replace", by=clinic["biller"],
+                                at=mb.LATER, reason="modifier")
+    assert replacement.referral_id == original.referral_id
+    (finding,) = replacement.findings.filter(rule="authorization.remaining")
+    assert finding.severity == "warning" and "this is the last of 1 visit" in finding.message

@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.test import RequestFactory, override_settings
 
 from handbill.claims.actions import unresolved_blocking
 from handbill.claims.models import Claim, ClaimFinding
@@ -22,7 +23,8 @@ from handbill.cli import main
 from handbill.core.codes.npi import check_npi
 from handbill.demo import builder
 from handbill.demo.notes import COMPLAINTS, write_note
-from handbill.ledger.balances import trial_balance
+from handbill.ledger.balances import claim_balance, patient_balance, trial_balance
+from handbill.ledger.models import AccountKind, Leg
 from handbill.patients.models import Authorization, Coverage, Patient
 from handbill.practice.models import (
     EnrollmentStatus,
@@ -34,6 +36,8 @@ from handbill.practice.models import (
     Provider,
     Role,
 )
+from handbill.remittance.models import Acknowledgement, Adjustment, ClaimPayment, EraFile
+from handbill.submissions.models import InboxFile, SubmissionBatch
 from handbill.visits.models import ServiceEntry, Visit, VisitDiagnosis
 from tests.conftest import FIXED_NOW
 
@@ -41,13 +45,25 @@ AS_OF = FIXED_NOW.astimezone(builder.ZONE).date()
 
 
 @pytest.fixture(scope="module")
-def demo(django_db_setup, django_db_blocker):
-    with django_db_blocker.unblock():
+def demo(django_db_setup, django_db_blocker, tmp_path_factory):
+    # The demo's clearinghouse writes its files under VAR_DIR: a folder of this module's own.
+    var = tmp_path_factory.mktemp("demo-var")
+    with django_db_blocker.unblock(), override_settings(VAR_DIR=var):
         assert Practice.objects.count() == 0, "the demo must build on an empty database"
         with transaction.atomic():
             practice = builder.build_demo(as_of=AS_OF, at=FIXED_NOW, seed=builder.DEFAULT_SEED)
             yield practice
             transaction.set_rollback(True)
+
+
+def _money_rows(practice: Practice) -> tuple[int, ...]:
+    return (
+        SubmissionBatch.objects.filter(practice=practice).count(),
+        InboxFile.objects.filter(practice=practice).count(),
+        EraFile.objects.filter(practice=practice).count(),
+        ClaimPayment.objects.filter(practice=practice).count(),
+        Leg.objects.filter(practice=practice).count(),
+    )
 
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +78,10 @@ def test_the_practice_and_its_people(demo: Practice) -> None:
     assert roles == {Role.OWNER: 1, Role.BILLER: 1, Role.FRONT_DESK: 1, Role.THERAPIST: 3}
     therapists = Membership.objects.filter(practice=demo, role=Role.THERAPIST)
     assert all(m.provider is not None for m in therapists)
-    owner = authenticate(username="owner@demo.handbill.test", password=builder.DEMO_PASSWORD)
+    owner = authenticate(
+        RequestFactory().post("/sign-in/"), username="owner@demo.handbill.test",
+        password=builder.DEMO_PASSWORD,
+    )
     assert owner is not None
 
 
@@ -174,11 +193,48 @@ def test_notes_vary_but_three_are_copied_forward(demo: Practice) -> None:
 
 def test_claims_have_a_history(demo: Practice) -> None:
     statuses = Counter(Claim.objects.filter(practice=demo).values_list("status", flat=True))
-    for status in ("draft", "ready", "submitted", "accepted", "paid"):
+    for status in ("draft", "ready", "accepted", "paid", "rejected", "denied"):
         assert statuses[status] > 0, status
     for claim in Claim.objects.filter(practice=demo).exclude(status="draft"):
         assert not unresolved_blocking(claim), claim.number
         assert claim.events.count() >= 2
+    assert trial_balance(demo).is_balanced
+
+
+def test_the_money_came_back_through_the_sandbox_and_was_posted(demo: Practice) -> None:
+    # Weekly batches went out through the demo clearinghouse, in the practice's own folder.
+    batches = SubmissionBatch.objects.filter(practice=demo)
+    assert batches.count() >= 8 and set(batches.values_list("status", flat=True)) == {"uploaded"}
+    house = demo.clearinghouses.get()
+    assert house.outbox_path.endswith(f"clearinghouse/{demo.slug}/outbox")
+    # Every 835 that arrived was posted; none waits and none was refused.
+    eras = EraFile.objects.filter(practice=demo)
+    assert eras.count() >= 8 and set(eras.values_list("status", flat=True)) == {"posted"}
+    paid = ClaimPayment.objects.filter(practice=demo, paid_cents__gt=0)
+    assert paid.count() > 150
+    # Denials with their CARC, left on the payer's books for the biller to work.
+    denied = Claim.objects.filter(practice=demo, status__in=["denied", "partially_paid"])
+    assert denied.count() >= 3
+    reasons = set(Adjustment.objects.filter(
+        claim_payment__claim__in=denied).exclude(reason="45").values_list("group", "reason"))
+    assert {("CO", "170"), ("CO", "236"), ("PR", "119")} <= reasons, reasons
+    # A line denied with a CO reason stays on the payer's books until the biller works it.
+    for claim in denied.filter(status="partially_paid"):
+        assert claim_balance(demo, claim.number, kinds=[AccountKind.AR_INSURANCE]).value > 0
+    # Front-door rejections from the 277CA, with the payer's reason.
+    rejected = Claim.objects.filter(practice=demo, status="rejected")
+    assert rejected.count() >= 2
+    assert Acknowledgement.objects.filter(practice=demo, result="rejected",
+                                          claim__in=rejected).count() == rejected.count()
+    # The latest batches are still with the payers: accepted, not paid yet.
+    assert Claim.objects.filter(practice=demo, status="accepted").exists()
+    # Patients owe their copays and coinsurance; the books balance.
+    owing = [
+        number for number in Claim.objects.filter(practice=demo, status="paid")
+        .values_list("patient__account_number", flat=True).distinct()
+        if patient_balance(demo, number).value > 0
+    ]
+    assert len(owing) >= 5
     assert trial_balance(demo).is_balanced
 
 
@@ -205,7 +261,8 @@ def test_the_scrubber_finds_the_planted_mistakes(demo: Practice) -> None:
 def test_a_second_run_changes_nothing_and_says_so(
     demo: Practice, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    before = (Practice.objects.count(), Visit.objects.count(), Claim.objects.count())
+    before = (Practice.objects.count(), Visit.objects.count(), Claim.objects.count(),
+              *_money_rows(demo))
     assert main(["demo"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["created"] is False and "nothing changed" in out["message"]
@@ -214,7 +271,8 @@ def test_a_second_run_changes_nothing_and_says_so(
     assert out["sign_in"]["password"] == builder.DEMO_PASSWORD
     assert out["claims_by_status"]["paid"] > 0
     assert "provider.license" in out["findings_by_rule"]
-    assert (Practice.objects.count(), Visit.objects.count(), Claim.objects.count()) == before
+    assert (Practice.objects.count(), Visit.objects.count(), Claim.objects.count(),
+            *_money_rows(demo)) == before
     with pytest.raises(builder.DemoExistsError):
         builder.build_demo(as_of=AS_OF, at=FIXED_NOW)
 

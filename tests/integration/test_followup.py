@@ -285,15 +285,33 @@ def test_timely_filing_countdown(clinic: dict[str, Any]) -> None:
                                    on=TODAY - timedelta(days=95))
     rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)], status="ready",
                             on=TODAY - timedelta(days=10))
+    denied = rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)], status="denied",
+                                     on=TODAY - timedelta(days=85))
     rows = {row.claim.number: row for row in _rows(clinic, "timely")}
-    assert set(rows) == {near.number, past.number}
+    assert set(rows) == {near.number, past.number, denied.number}
+    assert rows[denied.number].step.action.value == "corrected_claim"
+    assert "a corrected claim must reach the payer" in rows[denied.number].step.meaning
     assert rows[near.number].filing.days_left == 10
     assert rows[near.number].filing.state.value == "near"
     assert rows[past.number].filing.days_left == -5
     assert rows[past.number].step.action.value == "appeal"
+    # The rejected claim has no acknowledgement on file: it is a rejection all the same.
+    rejected = {r.claim.number: r for r in _rows(clinic, "rejections")}
+    assert rejected[past.number].key == f"rejected:{past.pk}"
+    assert rejected[past.number].step.action.value == "new_original"
+    never_sent = rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)],
+                                         status="ready", on=TODAY - timedelta(days=120))
+    late = {row.claim.number: row for row in _rows(clinic, "timely")}[never_sent.number]
+    assert late.step.action.value == "write_off" and "CO-29" in late.step.step
     # Ten days from the deadline triples the weight in the follow-up queue.
     followup = {row.claim.number: row for row in _rows(clinic, "followup")}
     assert followup[near.number].score == 4500 * (30 + 80) * 3 // 30
+    # A claim with the payer shows its deadline for information, without the extra weight.
+    accepted = rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)],
+                                       status="accepted", on=TODAY - timedelta(days=80))
+    row = {r.claim.number: r for r in _rows(clinic, "followup")}[accepted.number]
+    assert row.filing is not None and row.filing.days_left == 10 and not row.clock_running
+    assert row.score == 4500 * (30 + 80) // 30
     assert Claim.objects.get(pk=near.pk).status == "ready"
 
 
@@ -327,7 +345,8 @@ def test_cli_queue_worklist_aging_proposals(clinic: dict[str, Any],
     assert sum(1 for i in denials if i["codes"] == "CO-170 N130") == 3
     assert all(i["next_step"] and i["meaning"] for i in denials)
 
-    status, out, err = _cli(capsys, "followup", "aging", *day)
+    # The options may also come before the action.
+    status, out, err = _cli(capsys, "followup", *day, "aging")
     assert status == 0, err
     assert json.loads(out)["payers"][0]["buckets"]["0-30"] == "270.00"
 
@@ -362,3 +381,30 @@ def test_cli_bad_input_exits_2(clinic: dict[str, Any], capsys: pytest.CaptureFix
     assert status == 2
     assert words in err
     assert out == ""
+
+
+# --- constraints -------------------------------------------------------------------------------
+
+
+def test_database_constraints(clinic: dict[str, Any]) -> None:
+    from django.db import IntegrityError, transaction
+
+    practice = clinic["practice"]
+    claim = clinic["claims"][0]
+    WorkItem.objects.create(practice=practice, claim=claim, key="followup:x", kind="followup",
+                            created_at=FIXED_NOW, updated_at=FIXED_NOW)
+    for bad in ({"key": "followup:x", "kind": "followup"}, {"key": "x", "kind": "lost"},
+                {"key": "", "kind": "denials"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            WorkItem.objects.create(practice=practice, claim=claim, created_at=FIXED_NOW,
+                                    updated_at=FIXED_NOW, **bad)
+    payer = clinic["payers"][fs.PROFILE]
+    base = {"practice": practice, "payer": payer, "code": "97124", "carc": "170", "count": 3,
+            "change": {"field": "x"}, "change_key": "k", "reason": "r",
+            "created_at": FIXED_NOW}
+    RuleProposal.objects.create(**base)
+    for bad in ({}, {"change_key": "k2", "status": "accepted", "decided_at": FIXED_NOW},
+                {"change_key": "k3", "status": "dismissed"},
+                {"change_key": "k4", "count": 0}, {"change_key": "k5", "status": "maybe"}):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            RuleProposal.objects.create(**{**base, **bad})

@@ -83,6 +83,25 @@ def test_the_secondary_claim_carries_the_primary_adjudication_and_passes_pyx12(
     assert groups == {"CO", "PR"}
     assert all(a.adjudicated_on == mb.PAID_ON for a in prior.line_adjudications)
 
+    # The secondary pays the share (CLP02 2); the primary's part comes back as OA-23, which
+    # is already on the books. Both claims end at zero and the patient owes nothing.
+    text = mb.write_835([mb.Clp(secondary.number, [
+        mb.Svc(line.code, line.charge_cents, line.charge_cents * 20 // 100,
+               [("OA", "23", line.charge_cents - line.charge_cents * 20 // 100)],
+               line.modifiers, line.units, line.control_number)
+        for line in secondary.lines.all()], status="2", payer_claim_number="PUGET-1")],
+        trace="EFTSEC1", payer_id="PUGET2", payer_name="PUGET SECOND HEALTH")
+    from handbill.remittance import actions as remit
+
+    for era in remit.import_835(practice=practice, text=text, by=clinic["biller"],
+                                at=mb.LATER):
+        remit.commit_posting(era=era, by=clinic["biller"], at=mb.LATER)
+    secondary.refresh_from_db()
+    assert secondary.status == "paid"
+    assert claim_balance(practice, secondary.number) == Cents(0)
+    assert claim_balance(practice, primary.number) == Cents(0)
+    assert patient_balance(practice, account) == Cents(0)
+
 
 def test_a_secondary_is_refused_with_the_reason(clinic: dict[str, Any]) -> None:
     biller = clinic["biller"]
@@ -136,3 +155,33 @@ def test_a_secondary_that_goes_back_to_draft_returns_the_share_to_the_patient(
     share = sum(line.charge_cents * 20 // 100 for line in primary.lines.all())
     assert patient_balance(primary.practice, account) == Cents(share)
     assert claim_balance(primary.practice, secondary.number) == Cents(0)
+
+
+def test_a_replacement_of_a_secondary_claim_keeps_its_lines_and_adjudication(
+    clinic: dict[str, Any],
+) -> None:
+    from handbill.claims.corrections import correct_claim
+
+    primary = _paid_with_share(clinic)
+    mb.add_secondary(clinic, primary)
+    secondary = build_secondary(claim=primary, by=clinic["biller"], at=mb.LATER)
+    ready = actions.mark_ready(claim=secondary, by=clinic["biller"], at=mb.LATER)
+    submit_claims(practice=primary.practice, claims=[ready], clearinghouse=clinic["house"],
+                  by=clinic["biller"], at=mb.LATER)
+    denied = mb.post_835(clinic, Claim.objects.get(pk=secondary.pk), denied="16",
+                         payer_claim_number="PUGET-9")
+    replacement = correct_claim(claim=denied, kind="replace", by=clinic["biller"],
+                                at=mb.LATER, reason="subscriber's group number")
+    assert replacement.primary_claim_id == primary.pk
+    controls = {ln.control_number for ln in replacement.lines.all()}
+    (prior,) = replacement.prior_payers
+    assert {item["control_number"] for item in prior["lines"]} == controls
+    ready = actions.mark_ready(claim=replacement, by=clinic["biller"], at=mb.LATER)
+    batch = submit_claims(practice=primary.practice, claims=[ready],
+                          clearinghouse=clinic["house"], by=clinic["biller"], at=mb.LATER)
+    assert pyx12_errors(batch.x12) == []
+    (transaction,) = iter_transactions(batch.x12)
+    (group,) = read_837(transaction).groups
+    (out,) = group.claims
+    assert out.frequency == "7" and out.payer_claim_number == "PUGET-9"
+    assert len(out.prior_payers) == 1

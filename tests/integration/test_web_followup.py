@@ -172,3 +172,20 @@ def test_queue_paginates(clinic: dict[str, Any], monkeypatch: pytest.MonkeyPatch
     assert first.count('data-key="followup:') == 2 and "Page 1 of 2" in first
     second = client.get(reverse("web:queues"), {"kind": "followup", "page": 2}).content.decode()
     assert second.count('data-key="followup:') == 1
+
+
+def test_timely_tab_shows_the_countdown(clinic: dict[str, Any]) -> None:
+    from tests.integration import remittance_setup as rs
+
+    holder = rs.Clinic(clinic["practice"], clinic["payers"][fs.PROFILE], clinic["provider"],
+                       clinic["biller"])
+    today = FIXED_NOW.date()
+    rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)], status="ready",
+                            on=today - timedelta(days=80))
+    rs.make_submitted_claim(holder, [("97140", ["GP"], 1, 4500)], status="rejected",
+                            on=today - timedelta(days=95))
+    html = _client(clinic["biller"]).get(reverse("web:queues"),
+                                         {"kind": "timely"}).content.decode()
+    assert "10 days left" in html and "5 days ago" in html
+    assert 'class="filing filing-near"' in html and 'class="filing filing-past"' in html
+    assert "Appeal" in html and "Correct the claim" in html

@@ -75,6 +75,10 @@ def test_reopen_secondary_and_appeal_from_the_page(clinic: dict[str, Any]) -> No
     response = biller.post(f"/claims/{paid.pk}/secondary/", {})
     secondary = Claim.objects.get(primary_claim=paid)
     assert response["Location"] == f"/claims/{secondary.pk}/"
+    page = biller.get(response["Location"]).content.decode()
+    assert "Secondary to" in page and paid.number in page
+    assert f"paid ${sum(ln.charge_cents * 70 // 100 for ln in paid.lines.all()) / 100:.2f}" in page
+    assert f"its claim PCN-{paid.number}" in page
 
     denied = mb.post_835(clinic, mb.sent_claim(clinic), denied="50")
     pdf = biller.get(f"/claims/{denied.pk}/appeal.pdf", {"argument": "see plan"})

@@ -177,12 +177,20 @@ def test_fetch_the_inbox_reads_and_posts_clean_remittances(
         outbox_path=str(tmp_path / "outbox"), created_at=FIXED_NOW)
     (tmp_path / "inbox").mkdir()
     (tmp_path / "inbox" / "payment.835").write_text(write_835([standard(claim)]))
+    (tmp_path / "inbox" / "broken.835").write_text(
+        write_835([standard(claim)], trace="EFT0002", payment=5))
     client = login(clinic.biller)
     response = client.post("/remittances/fetch/", follow=True)
     text = response.content.decode()
-    assert "Fetched 1 new file(s); read 1." in text and "payment.835: posted" in text
-    assert EraFile.objects.get().status == "posted"
+    assert "Fetched 2 new file(s); read 2." in text and "payment.835: posted" in text
+    assert "broken.835: refused" in text
+    assert EraFile.objects.get(file_name="payment.835").status == "posted"
     assert Claim.objects.get(pk=claim.pk).status == "paid"
+    refused = EraFile.objects.get(file_name="broken.835")
+    page = client.get(f"/remittances/{refused.pk}/")
+    assert page.templates[0].name == "web/remittances/refused.html"
+    assert "does not balance" in page.content.decode()
+    assert "Post this payment" not in page.content.decode()
 
 
 def test_other_practices_payments_are_404_and_only_billers_post(clinic: Clinic) -> None:
@@ -202,3 +210,21 @@ def test_other_practices_payments_are_404_and_only_billers_post(clinic: Clinic) 
     assert therapist.post("/remittances/fetch/").status_code == 403
     assert b"upload-form" not in therapist.get("/remittances/").content
     assert EraFile.objects.get(pk=era.pk).status == "planned"
+
+
+def test_the_list_and_a_posted_payment_take_a_fixed_number_of_queries(
+    clinic: Clinic, django_assert_max_num_queries: object
+) -> None:
+    client = login(clinic.biller)
+    claims = [make_submitted_claim(clinic, LINES) for _ in range(6)]
+    for n, claim in enumerate(claims[:3]):
+        upload(client, write_835([standard(claim)], trace=f"EFT{n:04d}"), name=f"era{n}.835")
+    big = write_835([standard(c) for c in claims[3:]], trace="EFT9999")
+    upload(client, big)
+    for era in EraFile.objects.all():
+        client.post(f"/remittances/{era.pk}/commit/")
+    with django_assert_max_num_queries(12):  # type: ignore[operator]
+        assert len(client.get("/remittances/").context["page"].object_list) == 4
+    with django_assert_max_num_queries(14):  # type: ignore[operator]
+        page = client.get(f"/remittances/{EraFile.objects.get(trace_number='EFT9999').pk}/")
+        assert len(page.context["page"].object_list) == 3  # three claims, no query per claim

@@ -228,3 +228,38 @@ def test_refusals_at_the_start_and_other_practices_jobs_are_404(
     assert clinic.client_for("therapist").post("/submit/start/", {
         "clearinghouse": house.pk, "claims": [claim.pk]}).status_code == 403
     assert Claim.objects.get(pk=foreign.pk).status == "ready"
+
+
+def test_a_poll_during_a_running_step_waits_and_a_dead_step_is_taken_over(
+    clinic: Clinic, house: Clearinghouse
+) -> None:
+    claim = ready(clinic)
+    biller = clinic.users["biller"]
+    job = jobs.start_job(practice=clinic.practice, claims=[claim], clearinghouse=house,
+                         by=biller, at=FIXED_NOW)
+    SubmissionJob.objects.filter(pk=job.pk).update(step_started_at=FIXED_NOW)
+    # Another request is sending this step: the poll shows the bar and sends nothing.
+    waited = jobs.advance_job(job=job, by=biller, at=FIXED_NOW + timedelta(seconds=5))
+    assert waited.status == JobStatus.RUNNING and not SubmissionBatch.objects.exists()
+    assert _statuses([claim]) == ["ready"]
+    # A step that never finished (its process died) is taken over after the lease.
+    later = FIXED_NOW + jobs.STEP_LEASE + timedelta(seconds=1)
+    done = jobs.advance_job(job=job, by=biller, at=later)
+    assert done.status == JobStatus.DONE and done.step_started_at is None
+    assert _statuses([claim]) == ["submitted"]
+
+
+def test_the_lists_take_a_fixed_number_of_queries(
+    clinic: Clinic, house: Clearinghouse, django_assert_max_num_queries: object
+) -> None:
+    claims = [ready(clinic) for _ in range(3)]
+    client = clinic.client_for("biller")
+    client.post("/submit/start/", {"clearinghouse": house.pk, "everything": "on"})
+    job = _run(client, SubmissionJob.objects.get())
+    for _ in range(3):
+        ready(clinic)
+    with django_assert_max_num_queries(14):  # type: ignore[operator]
+        assert len(client.get("/submit/").context["page"].object_list) == 3
+    with django_assert_max_num_queries(14):  # type: ignore[operator]
+        page = client.get(f"/submit/jobs/{job.pk}/")
+        assert len(page.context["page"].object_list) == len(claims)

@@ -119,6 +119,12 @@ def test_999_rejection_names_the_field() -> None:
     assert fu.rejection_step("277ca", "A2:20:PR").known is False
 
 
+def test_rejected_claim_with_only_a_note() -> None:
+    step = fu.rejection_step("claim", "", "Subscriber ID invalid")
+    assert step.codes == "Rejected" and "Subscriber ID invalid" in step.meaning
+    assert step.action is fu.StepAction.NEW_ORIGINAL
+
+
 def test_denied_claim_without_lines() -> None:
     assert fu.denied_claim_step().meaning == "Denied"
 

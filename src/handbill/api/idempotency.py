@@ -17,11 +17,12 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable
-from typing import Any
+from typing import Annotated, Any
 
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
+from ninja import Header
 
 from handbill.api.access import practice_of
 from handbill.api.errors import ApiError
@@ -29,6 +30,8 @@ from handbill.api.models import IdempotencyKey
 
 HEADER = "Idempotency-Key"
 MAX_KEY = 100
+# Sent back on a stored answer, so a client can tell a replay from a fresh one.
+REPLAYED = "Idempotent-Replayed"
 
 Result = tuple[int, Any]
 
@@ -40,6 +43,15 @@ def fingerprint(request: HttpRequest, payload: Any) -> str:
         sort_keys=True, default=str, separators=(",", ":"),
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+# The header as a route parameter, so the OpenAPI document lists it on each route that
+# takes it (the value is read from the request itself).
+KeyHeader = Annotated[
+    str | None,
+    Header(None, alias=HEADER, max_length=MAX_KEY,
+           description="A fresh value (e.g. a UUID) per operation; a retry sends the same"),
+]
 
 
 def _key_of(request: HttpRequest) -> str | None:
@@ -55,14 +67,19 @@ def _key_of(request: HttpRequest) -> str | None:
 def idempotent(request: HttpRequest, payload: Any, run: Callable[[], Result]) -> JsonResponse:
     """Run ``run`` once per key; ``run`` returns ``(status, JSON-ready body)``. The body is
     sent as it was stored (already shaped by the route's output schema)."""
-    status, body = _once(request, payload, run)
-    return JsonResponse(body, status=status, safe=False)
+    status, body, replayed = _once(request, payload, run)
+    response = JsonResponse(body, status=status, safe=False)
+    if replayed:
+        response[REPLAYED] = "true"
+    return response
 
 
-def _once(request: HttpRequest, payload: Any, run: Callable[[], Result]) -> Result:
+def _once(
+    request: HttpRequest, payload: Any, run: Callable[[], Result]
+) -> tuple[int, Any, bool]:
     key = _key_of(request)
     if key is None:
-        return run()
+        return (*run(), False)
     practice = practice_of(request)
     wanted = fingerprint(request, payload)
     try:
@@ -82,7 +99,7 @@ def _once(request: HttpRequest, payload: Any, run: Callable[[], Result]) -> Resu
             raise ApiError(409, "idempotency_key_in_progress",
                            f"the request with {HEADER} {key!r} is still running; retry shortly"
                            ) from None
-        return earlier.response_status, earlier.response_body
+        return earlier.response_status, earlier.response_body, True
     try:
         status, body = run()
     except BaseException:
@@ -94,4 +111,4 @@ def _once(request: HttpRequest, payload: Any, run: Callable[[], Result]) -> Resu
         IdempotencyKey.objects.filter(pk=taken.pk).update(
             response_status=status, response_body=body
         )
-    return status, body
+    return status, body, False

@@ -2,17 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from ninja import Schema
+from pydantic import Field
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 200
 # Far beyond any practice's row count, but small enough for every database's OFFSET.
 MAX_OFFSET = 10_000_000
+
+
+class Paging(Schema):
+    """The query parameters of every list (``paging: Query[Paging]``)."""
+
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+    offset: int = Field(0, ge=0, le=MAX_OFFSET)
 
 
 class PageMeta(Schema):
@@ -30,13 +38,13 @@ def _url(request: HttpRequest, offset: int, limit: int) -> str:
 
 def page(
     request: HttpRequest,
-    items: QuerySet[Any],
+    items: QuerySet[Any] | Sequence[Any],
+    paging: Paging,
     *,
-    limit: int,
-    offset: int,
     convert: Callable[[Any], Any] = lambda row: row,
 ) -> dict[str, Any]:
-    count = items.count()
+    limit, offset = paging.limit, paging.offset
+    count = len(items) if isinstance(items, Sequence) else items.count()
     rows = list(items[offset : offset + limit])
     following = offset + limit
     return {

@@ -385,6 +385,21 @@ def unresolved_blocking(claim: Claim) -> list[ClaimFinding]:
     ]
 
 
+def unresolved_blocking_by_claim(claim_ids: list[int]) -> dict[int, list[ClaimFinding]]:
+    """:func:`unresolved_blocking` for many claims in two queries (a batch holds thousands)."""
+    overridden = set(
+        FindingOverride.objects.filter(claim_id__in=claim_ids).values_list(
+            "claim_id", "rule", "line")
+    )
+    found: dict[int, list[ClaimFinding]] = {}
+    for finding in ClaimFinding.objects.filter(claim_id__in=claim_ids, severity="blocking"):
+        key = (finding.claim_id, finding.rule)
+        if (*key, finding.line) in overridden or (*key, None) in overridden:
+            continue
+        found.setdefault(finding.claim_id, []).append(finding)
+    return found
+
+
 @transaction.atomic
 def override_finding(
     *,

@@ -78,7 +78,7 @@ def correct_claim(
         raise ClaimError(f"a correction is 'replace' (frequency 7) or 'void' (8), not {kind!r}")
     if not reason.strip():
         raise ClaimError("say why the claim is corrected (it goes in the claim's history)")
-    original = Claim.objects.select_for_update().select_related(
+    original = Claim.objects.select_for_update(of=("self",)).select_related(
         "practice", "visit", "coverage", "payer", "patient").get(pk=claim.pk)
     standing = Claim.objects.filter(replaces=original).exclude(status__in=_ABANDONED).first()
     if standing is not None:
@@ -146,14 +146,27 @@ def _new_correction(
         "created_by": by if by is not None and by.is_authenticated else None,
     }
     lines: list[ClaimLine]
-    if frequency == Frequency.VOID:
-        # A void cancels exactly what was sent: the original's lines, unchanged.
+    # A void cancels exactly what was sent; a secondary claim's lines must stay the ones the
+    # primary adjudicated (its 2430 loops answer them): both keep the original's lines.
+    if frequency == Frequency.VOID or original.primary_claim_id is not None:
+        why = ("the same lines, to cancel it" if frequency == Frequency.VOID else
+               "the same lines the primary adjudicated, with the corrected claim data")
         claim = Claim.objects.create(
             number=_next_number(original.practice), diagnoses=list(original.diagnoses),
             total_charge_cents=original.total_charge_cents,
-            rationale=f"Void of claim {original.number}: the same lines, to cancel it.",
-            **fields)
+            rationale=f"{frequency.label} of claim {original.number}: {why}.", **fields)
         lines = copied_lines(claim, original.lines.all())
+        if original.prior_payers:
+            # The earlier payers' line adjudications follow the lines to their new numbers.
+            renumber = {f"{original.number}-{line.number}": line.control_number
+                        for line in lines}
+            claim.prior_payers = [
+                {**prior, "lines": [{**item, "control_number": renumber.get(
+                    item["control_number"], item["control_number"])}
+                    for item in prior.get("lines", ())]}
+                for prior in original.prior_payers
+            ]
+            Claim.objects.filter(pk=claim.pk).update(prior_payers=claim.prior_payers)
     else:
         # A replacement says what should have been billed: the note coded again, with the
         # payer's policy as it reads today (the usual reason for a correction).
@@ -208,7 +221,7 @@ def reopen_claim(
     authorize(by, claim.practice, "bill")
     if not reason.strip():
         raise ClaimError("say what the rejection was about (it goes in the claim's history)")
-    locked = Claim.objects.select_for_update().select_related(
+    locked = Claim.objects.select_for_update(of=("self",)).select_related(
         "practice", "coverage", "payer", "patient").get(pk=claim.pk)
     if locked.status != Status.REJECTED:
         hint = ""

@@ -134,7 +134,7 @@ def build_secondary(
     not (no patient share left, no secondary coverage, no posted answer, Medicare without an
     MSP type …)."""
     authorize(by, claim.practice, "bill")
-    primary = Claim.objects.select_for_update().select_related(
+    primary = Claim.objects.select_for_update(of=("self",)).select_related(
         "practice", "coverage", "payer", "patient").get(pk=claim.pk)
     msp_type = msp_type.strip()
     if primary.primary_claim_id is not None:

@@ -33,6 +33,7 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.followup",
     "handbill.cli.portability",
     "handbill.cli.api_tokens",
+    "handbill.cli.audit",
 ]
 
 

@@ -15,6 +15,7 @@ of the payer's policy. Run by the operator, these act as the system (``by=None``
 
 from __future__ import annotations
 
+import argparse
 from datetime import date, datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,9 +32,13 @@ def _day(text: str) -> date:
         raise CommandError(f"{text!r} is not a date; write it like 2026-11-23") from None
 
 
-def _common(parser: Any) -> None:
-    parser.add_argument("--practice", help="practice slug (needed when there are several)")
-    parser.add_argument("--as-of", dest="as_of", metavar="DATE",
+def _common(parser: Any, *, top: bool = False) -> None:
+    # The options go before or after the action; an action's own copy must not reset a
+    # value given before it, so only the top parser has defaults.
+    default = None if top else argparse.SUPPRESS
+    parser.add_argument("--practice", default=default,
+                        help="practice slug (needed when there are several)")
+    parser.add_argument("--as-of", dest="as_of", metavar="DATE", default=default,
                         help="work as on this day (default: today)")
 
 
@@ -42,7 +47,7 @@ def register(subparsers: Any) -> None:
         "followup", help="A/R follow-up, worklists, aging and rule proposals",
         description="With no action: the A/R follow-up queue as JSON, most money at risk "
         "first.")
-    _common(parser)
+    _common(parser, top=True)
     parser.set_defaults(func=_queue)
     actions = parser.add_subparsers(dest="followup_command", required=False, metavar="ACTION")
     work = actions.add_parser("worklist", help="rejections, denials, underpayments, timely "

@@ -1,6 +1,6 @@
 """``handbill sandbox adjudicate``: answer an 837P file like the payers would, offline.
 
-    handbill sandbox adjudicate var/outbox/cedar-street/HB-000012.837 --seed 7
+    handbill sandbox adjudicate var/clearinghouse/cedar-street-demo/outbox/FILE.837 --seed 7
 
 Writes the 999, the 277CA and one 835 per payer where an outbox clearinghouse reads its
 answers (the ``inbox`` folder beside the outbox folder holding the file), so ``handbill inbox

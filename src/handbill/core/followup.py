@@ -246,7 +246,8 @@ _RESEND = ("Fix the field named here, then send the claim again as a new origina
 
 def rejection_step(kind: str, code: str, message: str = "") -> NextStep:
     """The next step for a 999 (``kind`` "999", ``code`` the IK5) or 277CA (``kind``
-    "277ca", ``code`` the STC01 composite such as "A7:21:85") rejection."""
+    "277ca", ``code`` the STC01 composite such as "A7:21:85") rejection, or (``kind``
+    "claim") a claim marked rejected with only a note to go on."""
     said = message.strip()
     if kind == "999":
         status = code.strip().upper()[:1]
@@ -254,6 +255,11 @@ def rejection_step(kind: str, code: str, message: str = "") -> NextStep:
                    "or implementation-guide rule, so no claim in it reached the payer")
         known = status in REJECTING_999
         shown = f"999 {status or '?'}"
+    elif kind == "claim":
+        # Marked rejected without an acknowledgement on file (by hand, or an import).
+        meaning = "The claim was rejected before adjudication"
+        known = True
+        shown = "Rejected"
     else:
         category = code.strip().upper().split(":")[0]
         words = REJECTING_CATEGORIES.get(category)

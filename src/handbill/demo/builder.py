@@ -2,8 +2,10 @@
 
 Cedar Street Massage Therapy has two locations, an owner, a biller, a front desk and three
 therapists, payers from the shipped policy profiles, 60 patients with their coverages and
-prescriptions, three months of signed notes, and a claim for every signed note, some of them
-already submitted, accepted or paid. Everything is made up (see ``names`` and ``notes``) and
+prescriptions, three months of signed notes, and a claim for every signed note. The older
+claims went out in weekly batches to the payer sandbox and its answers were read and posted
+(:mod:`handbill.demo.money`), so there are payments, patient balances, denials and rejections
+as real use would leave them. Everything is made up (see ``names`` and ``notes``) and
 everything is written through the same actions a person would use, so the audit trail, the
 ledger and the claim history are what real use would leave.
 
@@ -23,6 +25,7 @@ claims the biller builds "today". Nothing reads the clock here.
 from __future__ import annotations
 
 import random
+import shutil
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -39,14 +42,12 @@ from handbill.audit.record import record
 from handbill.claims import actions as claim_actions
 from handbill.claims.models import Claim, ClaimFinding
 from handbill.core.codes.npi import check_digit
-from handbill.core.money import Cents
 from handbill.demo import names
 from handbill.demo.notes import COMPLAINTS, EVERYDAY, TECHNIQUES, Complaint, write_note
 from handbill.ledger import posting
 from handbill.patients import actions as patient_actions
 from handbill.patients.models import Authorization, Coverage, Patient, Relationship
 from handbill.policies.actions import load_shipped_policies
-from handbill.policies.store import policy_for
 from handbill.practice.models import (
     EnrollmentStatus,
     FeeScheduleEntry,
@@ -114,6 +115,21 @@ PLANTED: dict[str, str] = {
     "a massage therapist billed to Original Medicare": "provider.medicare_lmt",
 }
 
+# Findings the biller overrides (once each, unless OVERRIDE_TIMES says more) with the reason
+# she gives; the payer sandbox denies those claims, as the scrubber warned.
+OVERRIDDEN: dict[str, str] = {
+    "provider.code_allowed": "The patient's plan booklet lists manual therapy; sending to get "
+    "the payer's answer in writing",
+    "ncci.ptp": "The therapist treated the two regions in separate blocks; sending with the "
+    "note",
+    "limits.visit_cap": "The patient says the plan added visits this year; sending so the "
+    "payer decides",
+}
+
+OVERRIDE_TIMES = {"limits.visit_cap": 2}
+# Patients whose coverage was entered with a member ID the payer does not know.
+MEMBER_TYPOS = 2
+
 # Owner, biller, front desk: (role, first name, last name, e-mail local part).
 STAFF: tuple[tuple[Role, str, str, str], ...] = (
     (Role.OWNER, "Nell", "Ashworth", "owner"),
@@ -128,6 +144,13 @@ class DemoError(ValueError):
 
 class DemoExistsError(DemoError):
     pass
+
+
+def clearinghouse_folder(slug: str) -> Path:
+    """Where the demo's outbox clearinghouse keeps a practice's files: ``outbox`` for the 837s
+    it sends and ``inbox`` beside it for the answers (the outbox transport's rule), one folder
+    per practice so two practices never read each other's answers."""
+    return Path(settings.VAR_DIR) / "clearinghouse" / slug
 
 
 def find_demo() -> Practice | None:
@@ -148,6 +171,8 @@ def build_demo(*, as_of: date, at: datetime, seed: int = DEFAULT_SEED) -> Practi
         raise DemoExistsError(
             f"the demo practice ({DEMO_SLUG}) already exists; retire it first to rebuild"
         )
+    # Files left by a build that was rolled back (no practice owns them): start clean.
+    shutil.rmtree(clearinghouse_folder(DEMO_SLUG), ignore_errors=True)
     return _Builder(as_of=as_of, at=at, seed=seed).build()
 
 
@@ -172,11 +197,26 @@ def retire_demo(*, at: datetime) -> Practice | None:
         legal_name=f"{PRACTICE_NAME} (retired demo, {stamp:%Y-%m-%d %H:%M})"[:120],
     )
     practice.refresh_from_db()
+    _move_clearinghouse_files(practice)
     record(
         action="demo.retire", at=at, by=None, practice=practice, target=practice,
         memberships_removed=removed,
     )
     return practice
+
+
+def _move_clearinghouse_files(practice: Practice) -> None:
+    """The retired practice keeps its files under its new name, so the new demo practice
+    starts with an empty inbox; its clearinghouse rows follow the folder."""
+    from handbill.submissions.models import Clearinghouse
+
+    old, new = clearinghouse_folder(DEMO_SLUG), clearinghouse_folder(practice.slug)
+    houses = Clearinghouse.objects.filter(practice=practice, outbox_path__startswith=str(old))
+    for house in houses:
+        house.outbox_path = str(new / Path(house.outbox_path).relative_to(old))
+        house.save(update_fields=["outbox_path"])
+    if old.exists() and not new.exists():
+        old.rename(new)
 
 
 def summarize(practice: Practice) -> dict[str, Any]:
@@ -262,6 +302,9 @@ class _Plan:
     # Visit number (1-based; -1 = the last visit) → planted mistake.
     defects: dict[int, str] = field(default_factory=dict)
     special: str = ""
+    # The front desk typed a temporary ID from the enrolment letter; the payer's front door
+    # rejects the claims until the ID on the card is entered.
+    member_typo: bool = False
     secondary: str | None = None
     dependent: str = ""  # "19" child or "01" spouse on someone else's plan
     visits: list[date] = field(default_factory=list)
@@ -313,8 +356,11 @@ class _Builder:
         self._npis: set[str] = set()
         self._slots: Counter[tuple[int, date]] = Counter()
         self._ready: list[Claim] = []
+        self._ready_at: dict[int, datetime] = {}
+        self.member_fixes: dict[int, str] = {}  # patient id → the member ID on the card
         self._deferred: list[Visit] = []
         self._minute = 0
+        self._overrides: Counter[frozenset[str]] = Counter()
 
     # -- the whole build, in the order a clinic would have done it --
 
@@ -566,6 +612,13 @@ class _Builder:
         for number, plan in enumerate(plans, start=1):
             plan.number = number
             plan.visits = self._schedule(plan)
+        typos = [
+            p for p in plans[len(special):]
+            if p.profile in (EVERGREEN, CASCADE) and not p.secondary and not p.dependent
+            and len(p.visits) >= 4 and p.visits[0] <= self.start + timedelta(days=35)
+        ]
+        for plan in typos[:MEMBER_TYPOS]:
+            plan.member_typo = True
         if len(plans) != PATIENT_COUNT:
             raise DemoError(f"the demo plans {len(plans)} patients, not {PATIENT_COUNT}")
         return plans
@@ -722,6 +775,9 @@ class _Builder:
         if plan.dependent:
             values.update(self._subscriber(plan.dependent, person))
         at = registered + timedelta(minutes=4)
+        if plan.member_typo:
+            self.member_fixes[state.patient.pk] = values["member_id"]
+            values["member_id"] = "X" + values["member_id"][1:]
         if plan.special == "no_claim_number":
             # Carried over from the clinic's old system before Handbill asked for the claim
             # number; add_coverage refuses this today, which is the point of the example.
@@ -974,9 +1030,12 @@ class _Builder:
 
     # -- claims --
 
-    def _claim(self, visit: Visit, built: datetime) -> None:
+    def _claim(self, visit: Visit, built: datetime, *, today: bool = False) -> None:
         claim = claim_actions.build_claim(visit=visit, by=self.biller, at=built)
-        if claim_actions.unresolved_blocking(claim):
+        blocking = claim_actions.unresolved_blocking(claim)
+        if blocking and not today and self._overridden(claim, blocking, built):
+            blocking = []
+        if blocking:
             return  # stays a draft on the biller's worklist
         ready_at = built + timedelta(minutes=2)
         try:
@@ -992,6 +1051,23 @@ class _Builder:
                 memo=f"Paid at the desk, superbill {claim.number}",
             )
         self._ready.append(claim)
+        self._ready_at[claim.pk] = ready_at
+
+    def _overridden(self, claim: Claim, blocking: list[ClaimFinding], at: datetime) -> bool:
+        """The biller sends a few flagged claims anyway, with her reason, the way billers
+        do; the payer then denies them, so the demo has denials to work."""
+        rules = {finding.rule for finding in blocking}
+        if not rules <= set(OVERRIDDEN):
+            return False
+        if self._overrides[frozenset(rules)] >= OVERRIDE_TIMES.get(min(rules), 1):
+            return False
+        self._overrides[frozenset(rules)] += 1
+        for finding in blocking:
+            claim_actions.override_finding(
+                claim=claim, rule=finding.rule, line=finding.line,
+                reason=OVERRIDDEN[finding.rule], by=self.biller, at=at + timedelta(minutes=1),
+            )
+        return True
 
     def _clearinghouse(self) -> None:
         """An outbox clearinghouse, so `handbill submit --all-ready` works on the demo at once."""
@@ -1004,9 +1080,10 @@ class _Builder:
             receiver_name="HANDBILL PAYER SANDBOX",
             submitter_etin=self.practice.submitter_id,
             transport=TransportKind.OUTBOX,
-            outbox_path=str(Path(settings.VAR_DIR) / "outbox" / self.practice.slug),
+            outbox_path=str(clearinghouse_folder(self.practice.slug) / "outbox"),
             created_at=self.opened,
         )
+        self.clearinghouse = house
         record(action="clearinghouse.add", at=self.opened, by=None, practice=self.practice,
                target=house, name=house.name, transport=house.transport, demo=True)
 
@@ -1016,91 +1093,16 @@ class _Builder:
         morning = self.at - timedelta(hours=2)
         for visit in sorted(self._deferred, key=lambda v: (v.date_of_service, v.pk)):
             self._minute += 1
-            self._claim(visit, morning + timedelta(seconds=self._minute))
+            self._claim(visit, morning + timedelta(seconds=self._minute), today=True)
 
     def _claim_history(self) -> None:
-        """Move older ready claims along: sent, acknowledged, paid (one rejected, one denied)."""
-        rejected = denied = False
-        insured = sorted(
-            (c for c in self._ready if c.payer_id is not None),
-            key=lambda c: (c.date_of_service, c.pk),
-        )
-        for claim in insured:
-            day = claim.date_of_service
-            age = (self.as_of - day).days
-            if age < 10:
-                continue
-            sent = _when(_next_weekday(_next_weekday(day)), 16)
-            claim = claim_actions.transition(
-                claim=claim, to="submitted", by=self.biller, at=sent,
-                note=f"Sent in the 837P batch of {sent:%Y-%m-%d}",
-            )
-            profile = claim.payer.policy_profile if claim.payer else ""
-            if not rejected and profile == EVERGREEN and 14 <= age < 21:
-                rejected = True
-                claim_actions.transition(
-                    claim=claim, to="rejected", by=self.biller, at=sent + timedelta(days=1),
-                    note="277CA rejection: subscriber ID not found; check the member ID on the "
-                    "card and send again",
-                )
-                continue
-            if age < 21:
-                continue
-            claim = claim_actions.transition(
-                claim=claim, to="accepted", by=self.biller, at=sent + timedelta(days=2),
-                note="277CA: accepted for adjudication",
-            )
-            if age < 35:
-                continue
-            answered = sent + timedelta(days=self.rng.randint(14, 24))
-            if answered >= self.at:
-                continue
-            if not denied and profile == CASCADE:
-                denied = True
-                claim_actions.transition(
-                    claim=claim, to="denied", by=self.biller, at=answered,
-                    note="835: denied, CARC 50 (not deemed a medical necessity); appeal with "
-                    "the notes",
-                )
-                continue
-            claim = claim_actions.transition(
-                claim=claim, to="paid", by=self.biller, at=answered,
-                note="835 remittance posted",
-            )
-            self._post_payment(claim, answered)
+        """Send the older ready claims, let the payer sandbox answer, read and post what comes
+        back (see :mod:`handbill.demo.money`)."""
+        from handbill.demo.money import MoneyLoop
 
-    def _post_payment(self, claim: Claim, paid_at: datetime) -> None:
-        payer = claim.payer
-        if payer is None:
-            return
-        policy = policy_for(payer, claim.date_of_service)
-        allowed = 0
-        for line in claim.lines.all():
-            expected = policy.expected_allowed(line.code) if policy is not None else None
-            per_line = expected.value * line.units if expected is not None else 0
-            # No expected amount on file: assume the payer allows three quarters of the charge.
-            allowed += min(per_line or line.charge_cents * 3 // 4, line.charge_cents)
-        coverage = claim.coverage
-        copay = min(coverage.copay_cents or 0, allowed) if coverage is not None else 0
-        common: dict[str, Any] = {
-            "practice": self.practice,
-            "claim_ref": claim.number,
-            "patient_ref": claim.patient.account_number,
-            "effective_date": paid_at.astimezone(ZONE).date(),
-            "at": paid_at,
-            "by": self.biller,
-            "source": ("demo.remittance", claim.pk),
-        }
-        if allowed - copay > 0:
-            posting.post_insurance_payment(payer=payer, amount=Cents(allowed - copay),
-                                           memo=f"Payment on {claim.number}", **common)
-        if claim.total_charge_cents - allowed > 0:
-            posting.post_contractual_adjustment(
-                payer=payer, amount=Cents(claim.total_charge_cents - allowed),
-                memo=f"Contractual adjustment (CO-45) on {claim.number}", **common,
-            )
-        if copay > 0:
-            posting.post_transfer_to_patient(payer=payer, amount=Cents(copay),
-                                             memo=f"Copay (PR-3) on {claim.number}", **common)
-            posting.post_patient_payment(amount=Cents(copay),
-                                         memo=f"Copay collected for {claim.number}", **common)
+        insured = [c for c in self._ready if c.payer_id is not None]
+        MoneyLoop(
+            practice=self.practice, clearinghouse=self.clearinghouse, biller=self.biller,
+            front_desk=self.front_desk, claims=insured, ready_at=self._ready_at,
+            as_of=self.as_of, at=self.at, seed=self.seed, member_fixes=self.member_fixes,
+        ).run()

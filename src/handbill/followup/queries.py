@@ -3,7 +3,8 @@ and payer policies. ``handbill.core.followup`` says what each item means and wha
 
 Keys (``WorkItem.key``) name each item's reason exactly:
 
-- ``ack:<id>``: a 999 or 277CA rejection (one acknowledgement row);
+- ``ack:<id>``: a 999 or 277CA rejection (one acknowledgement row); ``rejected:<claim id>``
+  for a rejected claim with no acknowledgement row (the reason is on its claim event);
 - ``denial:<service payment id>`` or ``denial:cp<claim payment id>``: a denied line, or a
   claim denied without line detail, in the claim's latest remittance;
 - ``underpaid:<service payment id>``;
@@ -31,16 +32,22 @@ from typing import Any
 from django.db.models import Sum
 from django.db.models.functions import Coalesce
 
-from handbill.claims.models import Claim
+from handbill.claims.models import Claim, ClaimEvent
 from handbill.core import followup as fu
 from handbill.core.money import Cents, total
 from handbill.core.policy import PayerPolicy
-from handbill.followup.models import WorkItem
+from handbill.followup.models import ProposalStatus, RuleProposal, WorkItem
 from handbill.ledger.models import AccountKind, Leg
 from handbill.policies.actions import practice_today
-from handbill.policies.store import policy_for
+from handbill.policies.store import versions_of
 from handbill.practice.models import Payer, Practice
-from handbill.remittance.models import Acknowledgement, AckResult, ClaimPayment, ServicePayment
+from handbill.remittance.models import (
+    Acknowledgement,
+    AckResult,
+    Adjustment,
+    ClaimPayment,
+    ServicePayment,
+)
 
 FOLLOW_UP_AGAIN_DAYS = 14
 # A claim with the payer and no answer for this long needs a status check.
@@ -49,6 +56,10 @@ NO_ANSWER_DAYS = 30
 # Statuses in which the payer has not (yet) received a claim it can adjudicate: the filing
 # clock is still running for them.
 NOT_WITH_PAYER = frozenset({"draft", "ready", "rejected", "corrected"})
+# A denied line is fixed with a corrected claim, and most payers hold a correction to the same
+# filing limit: the clock matters for these too while the payer still owes something.
+RESUBMIT_PENDING = frozenset({"denied", "partially_paid"})
+CLOCK_RUNNING = NOT_WITH_PAYER | RESUBMIT_PENDING
 ADJUDICATED = frozenset({"denied", "partially_paid", "paid"})
 REVERSAL = "22"
 
@@ -74,6 +85,12 @@ class QueueRow:
     def action(self) -> str:
         return self.step.action.value
 
+    @property
+    def clock_running(self) -> bool:
+        """Whether the filing deadline still binds (the claim, or its correction, has yet to
+        reach the payer); otherwise the countdown is for information."""
+        return self.claim.status in CLOCK_RUNNING
+
     def as_dict(self) -> dict[str, Any]:
         state = self.state
         return {
@@ -96,6 +113,7 @@ class QueueRow:
             "score": self.score,
             "age_days": self.age_days,
             "filing": self.filing.as_dict() if self.filing is not None else None,
+            "filing_clock_running": self.clock_running,
             "difference": str(self.difference) if self.difference is not None else None,
             "assigned_to": state.assigned_to.get_username() if state and state.assigned_to
             else None,
@@ -113,14 +131,20 @@ class _Context:
         self.practice = practice
         self.today = practice_today(practice, at)
         self._policies: dict[tuple[int, date], PayerPolicy | None] = {}
+        self._versions: dict[int, list[PayerPolicy]] = {}
         self._balances: dict[str, dict[str, Cents]] = {}
 
     def policy(self, payer: Payer | None, on: date) -> PayerPolicy | None:
+        """The payer's rules on ``on``: its versions are read once, each checked once."""
         if payer is None:
             return None
         key = (payer.pk, on)
         if key not in self._policies:
-            self._policies[key] = policy_for(payer, on)
+            if payer.pk not in self._versions:
+                self._versions[payer.pk] = [
+                    version.as_policy() for version in versions_of(payer)]
+            self._policies[key] = next(
+                (p for p in self._versions[payer.pk] if p.in_force(on)), None)
         return self._policies[key]
 
     def _claim_balances(self, kind: str) -> dict[str, Cents]:
@@ -146,8 +170,10 @@ class _Context:
     def age(self, claim: Claim) -> int:
         return fu.age_in_days(claim.date_of_service, self.today)
 
-    def clock(self, claim: Claim) -> fu.FilingClock | None:
-        if claim.status not in NOT_WITH_PAYER:
+    def clock(self, claim: Claim, *, any_status: bool = False) -> fu.FilingClock | None:
+        """The filing countdown of a claim whose clock still matters (``any_status``: of
+        any unpaid claim, for information)."""
+        if not any_status and claim.status not in CLOCK_RUNNING:
             return None
         policy = self.policy(claim.payer, claim.date_of_service)
         if policy is None:
@@ -180,26 +206,137 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
         rows.append(QueueRow(f"ack:{ack.pk}", fu.WorkKind.REJECTION, claim,
                              claim.payer.name if claim.payer else "", "", step, risk,
                              ctx.age(claim), ctx.clock(claim)))
+    # A claim marked rejected by hand, or by an import, has no acknowledgement row: the
+    # reason is the note on the move to rejected.
+    covered = {row.claim.pk for row in rows}
+    for claim in _claims().filter(practice=ctx.practice, status="rejected"):
+        if claim.pk in covered:
+            continue
+        event = (ClaimEvent.objects.filter(claim=claim, to_status="rejected")
+                 .order_by("-at", "-pk").first())
+        step = fu.rejection_step("claim", "", event.note if event is not None else "")
+        rows.append(QueueRow(f"rejected:{claim.pk}", fu.WorkKind.REJECTION, claim,
+                             claim.payer.name if claim.payer else "", "", step,
+                             balances.get(claim.number, Cents(claim.total_charge_cents)),
+                             ctx.age(claim), ctx.clock(claim)))
     return rows
 
 
 # --- denials and underpayments ----------------------------------------------------------------
 
 
+# What the lists read of a payment and its claim (a claim row also carries its findings and
+# rationale, a patient row the address: thousands of rows read faster without them).
+_PAYMENT_FIELDS = (
+    "practice_id", "claim_id", "era_id", "position", "status_code", "charge_cents",
+    "paid_cents", "claim__practice_id", "claim__number", "claim__status",
+    "claim__date_of_service", "claim__total_charge_cents", "claim__patient_id",
+    "claim__payer_id", "claim__provider_id", "claim__patient__first_name",
+    "claim__patient__last_name", "claim__patient__account_number", "claim__payer__name",
+    "claim__payer__policy_profile", "claim__payer__practice_id",
+    "claim__provider__taxonomy", "claim__provider__practice_id",
+)
+_LINE_FIELDS = (
+    "pk", "claim_payment_id", "code", "modifiers", "units", "paid_cents", "allowed_cents",
+    "service_date", "control_number", "remarks", "claim_line_id", "claim_line__code",
+    "claim_line__modifiers", "claim_line__control_number",
+)
+_ADJUSTMENT_FIELDS = ("claim_payment_id", "service_payment_id", "group", "reason",
+                      "amount_cents", "effect")
+
+
+@dataclass(slots=True)
+class PaidAdjustment:
+    """One CAS reason as the lists read it (plain values: thousands are read at once)."""
+
+    claim_payment_id: int
+    service_payment_id: int | None
+    group: str
+    reason: str
+    amount_cents: int
+    effect: str
+
+
+@dataclass(slots=True)
+class PaidService:
+    """One SVC line as the lists read it, with our line's code, modifiers and REF*6R."""
+
+    pk: int
+    claim_payment_id: int
+    code: str
+    modifiers: list[str]
+    units: Any  # Decimal
+    paid_cents: int
+    allowed_cents: int | None
+    service_date: date | None
+    payer_control_number: str
+    remarks: list[str]
+    claim_line_id: int | None
+    our_code: str | None
+    our_modifiers: list[str] | None
+    our_control_number: str | None
+    adjs: list[PaidAdjustment] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.claim_line_id is not None
+
+
+@dataclass
+class Adjudication:
+    """A claim's latest adjudication: the CLP, its SVC lines (each with ``adjs``, its CAS
+    rows) and the claim-level CAS rows."""
+
+    payment: ClaimPayment
+    lines: list[PaidService]
+    claim_adjustments: list[PaidAdjustment]
+
+    @property
+    def claim(self) -> Claim:
+        assert self.payment.claim is not None  # noqa: S101 - matched payments only
+        return self.payment.claim
+
+
 def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED,
-                    ) -> list[ClaimPayment]:
-    """Each claim's latest adjudication (not a reversal), with its lines and adjustments."""
-    payments = (ClaimPayment.objects.filter(practice=practice, claim__status__in=list(statuses))
-                .exclude(status_code=REVERSAL)
-                .select_related("claim", "claim__patient", "claim__payer", "claim__provider",
-                                "era")
-                .prefetch_related("lines__adjustments", "lines__claim_line", "adjustments")
+                    ) -> list[Adjudication]:
+    """Each claim's latest adjudication (not a reversal), with its lines and adjustments.
+
+    Lines and adjustments are read by the same filter as the payments, not by a list of ids:
+    an id list of a large practice is more than SQLite takes in one statement.
+    """
+    wanted = list(statuses)
+    scope = {"practice": practice, "claim__status__in": wanted}
+    payments = (ClaimPayment.objects.filter(**scope).exclude(status_code=REVERSAL)
+                .select_related("claim", "claim__patient", "claim__payer", "claim__provider")
+                .only(*_PAYMENT_FIELDS)
+                # Not the ERA row: it carries the whole 835 text.
                 .order_by("claim_id", "-era__posted_at", "-era_id", "-position"))
     latest: dict[int, ClaimPayment] = {}
     for payment in payments:
         assert payment.claim_id is not None  # noqa: S101 - matched payments only
         latest.setdefault(payment.claim_id, payment)
-    return list(latest.values())
+    chosen = {payment.pk: Adjudication(payment, [], []) for payment in latest.values()}
+    inner = {f"claim_payment__{key}": value for key, value in scope.items()}
+    lines: dict[int, PaidService] = {}
+    for values in (ServicePayment.objects.filter(**inner).order_by("claim_payment_id",
+                                                                   "position")
+                   .values_list(*_LINE_FIELDS)):
+        found = chosen.get(values[1])
+        if found is not None:
+            line = PaidService(*values)
+            found.lines.append(line)
+            lines[line.pk] = line
+    for values in (Adjustment.objects.filter(**inner).order_by("pk")
+                   .values_list(*_ADJUSTMENT_FIELDS)):
+        found = chosen.get(values[0])
+        if found is None:
+            continue
+        adjustment = PaidAdjustment(*values)
+        if adjustment.service_payment_id is None:
+            found.claim_adjustments.append(adjustment)
+        elif adjustment.service_payment_id in lines:
+            lines[adjustment.service_payment_id].adjs.append(adjustment)
+    return list(chosen.values())
 
 
 def _work_adjustments(adjustments: Iterable[Any]) -> list[Any]:
@@ -207,10 +344,10 @@ def _work_adjustments(adjustments: Iterable[Any]) -> list[Any]:
     return sorted(found, key=lambda a: (-a.amount_cents, a.group, a.reason))
 
 
-def _line_label(line: ServicePayment) -> str:
+def _line_label(line: PaidService) -> str:
     mods = ":".join(line.modifiers or [])
     code = f"{line.code}:{mods}" if mods else line.code
-    control = line.claim_line.control_number if line.claim_line else line.control_number
+    control = line.our_control_number or line.payer_control_number
     return f"{code} ({control})" if control else code
 
 
@@ -229,18 +366,16 @@ def _at_risk(ctx: _Context, claim: Claim, work: list[Any]) -> Cents:
             + _open_part(patient, ctx.patient_balances().get(claim.number)))
 
 
-def _denials(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
+def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
     rows = []
-    for payment in payments:
-        claim = payment.claim
-        assert claim is not None  # noqa: S101
+    for found in adjudications:
+        claim, payment = found.claim, found.payment
         payer = claim.payer.name if claim.payer else ""
-        lines = list(payment.lines.all())
-        claim_level = [a for a in payment.adjustments.all() if a.service_payment_id is None]
-        for line in lines:
+        claim_level = found.claim_adjustments
+        for line in found.lines:
             if line.paid_cents != 0:
                 continue
-            work = _work_adjustments(line.adjustments.all())
+            work = _work_adjustments(line.adjs)
             if not work:
                 continue
             risk = _at_risk(ctx, claim, work)
@@ -263,21 +398,19 @@ def _denials(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
     return rows
 
 
-def _underpaid(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
+def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
     rows = []
-    for payment in payments:
-        claim = payment.claim
-        assert claim is not None  # noqa: S101
-        for line in payment.lines.all():
-            if line.paid_cents <= 0 or line.claim_line is None:
+    for found_claim in adjudications:
+        claim = found_claim.claim
+        for line in found_claim.lines:
+            if line.paid_cents <= 0 or not line.matched:
                 continue
             on = line.service_date or claim.date_of_service
             policy = ctx.policy(claim.payer, on)
-            share = total(Cents(a.amount_cents) for a in line.adjustments.all()
-                          if a.group == "PR")
+            share = total(Cents(a.amount_cents) for a in line.adjs if a.group == "PR")
             allowed = Cents(line.allowed_cents) if line.allowed_cents is not None else None
             units = int(line.units) if line.units == int(line.units) else 0
-            paid = fu.PaidLine(claim.number, line.claim_line.control_number, line.code, units,
+            paid = fu.PaidLine(claim.number, line.our_control_number or "", line.code, units,
                                Cents(line.paid_cents), allowed, share)
             found = fu.underpayment(paid, policy)
             if found is None:
@@ -301,20 +434,40 @@ def _underpaid(ctx: _Context, payments: list[ClaimPayment]) -> list[QueueRow]:
 
 
 def _timely(ctx: _Context) -> list[QueueRow]:
-    claims = _claims().filter(practice=ctx.practice, status__in=list(NOT_WITH_PAYER),
+    claims = _claims().filter(practice=ctx.practice, status__in=list(CLOCK_RUNNING),
                               payer__isnull=False)
+    owed = ctx.insurance_balances()
     rows = []
     for claim in claims:
         clock = ctx.clock(claim)
         if clock is None or clock.state is fu.FilingState.OK:
             continue
-        if clock.state is fu.FilingState.PAST:
+        if claim.status in RESUBMIT_PENDING:
+            if owed.get(claim.number, Cents(0)).value <= 0:
+                continue
+            if clock.state is fu.FilingState.PAST:
+                words = (f"The filing limit passed on {clock.deadline.isoformat()} "
+                         f"({clock.days_past} days ago)")
+                todo = ("A corrected claim now will likely be denied CO-29: appeal the denial "
+                        "instead, or write it off")
+                action = fu.StepAction.APPEAL
+            else:
+                words = (f"{clock.days_left} days left: a corrected claim must reach the payer "
+                         f"by {clock.deadline.isoformat()}")
+                todo = "Work the denial now (Denials tab) and send the corrected claim in time"
+                action = fu.StepAction.CORRECTED_CLAIM
+        elif clock.state is fu.FilingState.PAST:
             words = (f"The filing limit passed on {clock.deadline.isoformat()} "
-                     f"({-clock.days_left} days ago)")
-            todo = ("Send it only with proof of an earlier timely submission (a 999/277CA "
-                    "acceptance); otherwise write it off — an in-network patient may not be "
-                    "billed for a late claim")
-            action = fu.StepAction.APPEAL
+                     f"({clock.days_past} days ago)")
+            if claim.status in ("draft", "ready"):
+                todo = ("Never sent in time: the payer will deny it CO-29. Write it off; an "
+                        "in-network patient may not be billed for a late claim")
+                action = fu.StepAction.WRITE_OFF
+            else:
+                todo = ("Send it only with proof of an earlier timely submission (the "
+                        "clearinghouse's report of the first file); otherwise write it off — "
+                        "an in-network patient may not be billed for a late claim")
+                action = fu.StepAction.APPEAL
         else:
             words = (f"{clock.days_left} days left to file: the payer must receive it by "
                      f"{clock.deadline.isoformat()}")
@@ -322,9 +475,11 @@ def _timely(ctx: _Context) -> list[QueueRow]:
                     if claim.status != "draft" else "Finish the claim and send it now")
             action = fu.StepAction.NEW_ORIGINAL
         step = fu.NextStep(f"Timely filing ({claim.status})", words, todo, action)
+        risk = (owed.get(claim.number, Cents(0)) if claim.status in RESUBMIT_PENDING
+                else Cents(claim.total_charge_cents))
         rows.append(QueueRow(f"timely:{claim.pk}", fu.WorkKind.TIMELY, claim,
                              claim.payer.name if claim.payer else "", "", step,
-                             Cents(claim.total_charge_cents), ctx.age(claim), clock))
+                             risk, ctx.age(claim), clock))
     return rows
 
 
@@ -361,18 +516,21 @@ def _status_step(claim: Claim, age: int) -> fu.NextStep:
 def _followup(ctx: _Context) -> list[QueueRow]:
     owed = {number: cents for number, cents in ctx.insurance_balances().items()
             if cents.value > 0}
-    claims = _claims().filter(practice=ctx.practice, number__in=list(owed)).exclude(
-        status__in=["void", "draft"])
+    # Claims of the practice, not a list of numbers: the list can be more than SQLite takes.
+    claims = _claims().filter(practice=ctx.practice).exclude(status__in=["void", "draft"])
     rows = []
     for claim in claims:
+        if claim.number not in owed:
+            continue
         age = ctx.age(claim)
-        clock = ctx.clock(claim)
+        clock = ctx.clock(claim, any_status=True)
+        running = clock if claim.status in CLOCK_RUNNING else None
         balance = owed[claim.number]
         rows.append(QueueRow(f"followup:{claim.pk}", fu.WorkKind.FOLLOWUP, claim,
                              claim.payer.name if claim.payer else "", "",
                              _status_step(claim, age), balance, age, clock,
-                             score=fu.money_at_risk(balance,
-                                                    age, clock.days_left if clock else None)))
+                             score=fu.money_at_risk(balance, age,
+                                                    running.days_left if running else None)))
     return rows
 
 
@@ -402,7 +560,7 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
     wanted = fu.WorkKind(kind) if kind is not None else None
     ctx = _Context(practice, at)
     rows: list[QueueRow] = []
-    payments: list[ClaimPayment] | None = None
+    payments: list[Adjudication] | None = None
     for this in fu.WorkKind:
         if wanted is not None and this is not wanted:
             continue
@@ -418,7 +576,7 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
         else:
             rows += _followup(ctx)
     states = {item.key: item for item in WorkItem.objects.filter(
-        practice=practice, key__in=[row.key for row in rows]).select_related("assigned_to")}
+        practice=practice).select_related("assigned_to")}
     for row in rows:
         row.state = states.get(row.key)
         if not row.score:
@@ -433,7 +591,8 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
 def find_row(practice: Practice, key: str, *, at: datetime) -> QueueRow | None:
     """The current row for ``key`` (done or not), or None when nothing open has that key."""
     prefix = key.split(":", 1)[0]
-    kinds = {"ack": fu.WorkKind.REJECTION, "denial": fu.WorkKind.DENIAL,
+    kinds = {"ack": fu.WorkKind.REJECTION, "rejected": fu.WorkKind.REJECTION,
+             "denial": fu.WorkKind.DENIAL,
              "underpaid": fu.WorkKind.UNDERPAID, "timely": fu.WorkKind.TIMELY,
              "followup": fu.WorkKind.FOLLOWUP}
     kind = kinds.get(prefix)
@@ -468,8 +627,7 @@ def aging(practice: Practice, *, at: datetime) -> fu.AgingReport:
             .annotate(debits=Coalesce(Sum("debit_cents"), 0),
                       credits=Coalesce(Sum("credit_cents"), 0)))
     rows = list(rows)
-    dates = dict(Claim.objects.filter(practice=practice,
-                                      number__in={r["claim_ref"] for r in rows})
+    dates = dict(Claim.objects.filter(practice=practice)
                  .values_list("number", "date_of_service"))
     balances = []
     for row in rows:
@@ -494,23 +652,23 @@ def denial_events(practice: Practice) -> list[fu.DenialEvent]:
     """
     statuses = ADJUDICATED | {"corrected", "appealed", "closed"}
     events = []
-    for payment in latest_payments(practice, statuses):
-        claim = payment.claim
-        assert claim is not None  # noqa: S101
+    for found in latest_payments(practice, statuses):
+        claim = found.claim
         if claim.payer_id is None:
             continue
-        lines = list(payment.lines.all())
+        lines = found.lines
         codes = tuple(sorted({line.code for line in lines}))
         for line in lines:
-            if line.paid_cents != 0 or line.claim_line is None:
+            if line.paid_cents != 0 or not line.matched:
                 continue
-            for adjustment in _work_adjustments(line.adjustments.all()):
+            ours = line.our_code or line.code
+            for adjustment in _work_adjustments(line.adjs):
                 events.append(fu.DenialEvent(
-                    str(claim.payer_id), claim.number, line.claim_line.control_number,
-                    line.claim_line.code, adjustment.group, adjustment.reason,
+                    str(claim.payer_id), claim.number, line.our_control_number or "",
+                    ours, adjustment.group, adjustment.reason,
                     line.service_date or claim.date_of_service,
-                    tuple(line.claim_line.modifiers or ()), claim.provider.taxonomy,
-                    tuple(c for c in codes if c != line.claim_line.code)))
+                    tuple(line.our_modifiers or ()), claim.provider.taxonomy,
+                    tuple(c for c in codes if c != ours)))
     return events
 
 
@@ -518,3 +676,21 @@ def open_items_for(practice: Practice, claim: Claim, *, at: datetime) -> list[Qu
     """The open worklist items of one claim (the claim page can show them)."""
     return [row for row in worklist(practice, at=at) if row.claim.pk == claim.pk]
 
+
+
+# --- rule proposals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalShown:
+    proposal: RuleProposal
+    in_words: str  # the change as a biller says it
+
+
+def open_proposals(practice: Practice, *, payer: Payer | None = None) -> list[ProposalShown]:
+    """The practice's undecided proposals (one payer's when given), most denials first."""
+    rows = RuleProposal.objects.filter(practice=practice, status=ProposalStatus.PROPOSED)
+    if payer is not None:
+        rows = rows.filter(payer=payer)
+    return [ProposalShown(p, fu.describe_change(p.change))
+            for p in rows.select_related("payer").order_by("-count", "code", "pk")]

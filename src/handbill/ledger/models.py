@@ -252,6 +252,12 @@ class Leg(AppendOnly):
         indexes = [
             models.Index(fields=["practice", "claim_ref"]),
             models.Index(fields=["practice", "patient_ref"]),
+            # A/R per account and claim (the dashboard's aging) read from the index alone,
+            # in claim order, on SQLite and PostgreSQL alike.
+            models.Index(
+                fields=["account", "claim_ref", "debit_cents", "credit_cents", "transaction"],
+                name="ledger_leg_account_claim_cover",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -190,6 +190,7 @@ def _claim_problems(
             "claim_id", "batch__file_name"
         )
     )
+    open_blocking = claim_actions.unresolved_blocking_by_claim(list(found))
     for pk in wanted:
         claim = found.get(pk)
         if claim is None:
@@ -214,7 +215,7 @@ def _claim_problems(
         else:
             # Findings can change after a claim became ready (an eligibility answer or a
             # reopened claim re-scrubs it); what blocks now still blocks.
-            blocking = claim_actions.unresolved_blocking(claim)
+            blocking = open_blocking.get(pk, [])
             if blocking:
                 listed = "; ".join(f"{f.rule}: {f.message}" for f in blocking)
                 problems.append(

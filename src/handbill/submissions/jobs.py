@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 STEP_SIZE = 500
 # A step that has not finished after this long is taken to have died with its process.
 STEP_LEASE = timedelta(minutes=10)
+_IDS_PER_QUERY = 900
 _NAMED = re.compile(r"^claim (\S+?)[:\s]")
 
 
@@ -82,7 +83,11 @@ def start_job(
     ids = list(dict.fromkeys(c if isinstance(c, int) else c.pk for c in claims))
     if not ids:
         raise SubmissionError("choose at least one ready claim to submit")
-    ours = set(Claim.objects.filter(practice=practice, pk__in=ids).values_list("pk", flat=True))
+    ours: set[int] = set()
+    for start in range(0, len(ids), _IDS_PER_QUERY):  # within SQLite's bound-parameter limit
+        chunk = ids[start:start + _IDS_PER_QUERY]
+        ours.update(Claim.objects.filter(practice=practice, pk__in=chunk)
+                    .values_list("pk", flat=True))
     missing = [pk for pk in ids if pk not in ours]
     if missing:
         raise SubmissionError(

@@ -5,6 +5,7 @@ from django.urls import path
 
 from handbill.web.views import (
     account,
+    audit,
     claims,
     followup,
     home,
@@ -12,6 +13,7 @@ from handbill.web.views import (
     patients,
     payers,
     remittances,
+    reports,
     submit,
     tools,
     visits,
@@ -97,4 +99,14 @@ urlpatterns = [
     # API tokens (handbill.api): made and revoked here, shown once.
     path("account/tokens/", api_tokens.token_list, name="api_tokens"),
     path("account/tokens/<int:pk>/revoke/", api_tokens.token_revoke, name="api_token_revoke"),
+    # Reports (money over a date range) and their CSV downloads.
+    path("reports/", reports.reports, name="reports"),
+    path("reports/<slug:name>.csv", reports.report_csv, name="report_csv"),
+    # The audit trail (owner and auditor).
+    path("audit/", audit.audit_log, name="audit"),
+    path("audit/export.csv", audit.audit_export, name="audit_export"),
+    # Two-factor sign-in, and the owner's switch that requires it.
+    path("two-factor/enrol/", account.two_factor_enrol, name="two_factor_enrol"),
+    path("two-factor/verify/", account.two_factor_verify, name="two_factor_verify"),
+    path("practice/security/", account.practice_security, name="practice_security"),
 ]

@@ -15,8 +15,8 @@ from pydantic import Field
 from handbill.api.access import by_of, field_ref, get_scoped, need, practice_of
 from handbill.api.errors import ApiError, ErrorOut, naming, responses
 from handbill.api.fields import Id, required_text, text
-from handbill.api.idempotency import idempotent
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageMeta, page
+from handbill.api.idempotency import KeyHeader, idempotent
+from handbill.api.pagination import PageMeta, Paging, page
 from handbill.claims.actions import (
     build_claim,
     mark_ready,
@@ -178,6 +178,7 @@ def _findings(claim: Claim) -> dict[str, Any]:
 @router.get("", response=responses({200: ClaimPage}), summary="Claims, filtered")
 def list_claims(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     status: StatusName | None = None,
     payer_id: Id | None = None,
     provider_id: Id | None = None,
@@ -185,19 +186,17 @@ def list_claims(
     date_to: date | None = None,
     rule: text(40) = "",  # type: ignore[valid-type]
     q: text(20) = "",  # type: ignore[valid-type]
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     """``date_to`` is inclusive; ``rule`` keeps claims with a finding of that scrub rule; ``q``
     is a claim number or a patient's account number."""
     filters = ClaimFilters(status=status or "", payer=payer_id, provider=provider_id,
                            date_from=date_from, date_to=date_to, rule=rule, text=q)
-    return page(request, find_claims(practice_of(request), filters), limit=limit, offset=offset)
+    return page(request, find_claims(practice_of(request), filters), paging)
 
 
 @router.post("", response=responses({201: ClaimOut}),
              summary="Build a claim from a signed note (coded and scrubbed)")
-def build(request: HttpRequest, payload: BuildIn) -> JsonResponse:
+def build(request: HttpRequest, payload: BuildIn, key: KeyHeader = None) -> JsonResponse:
     """Takes an ``Idempotency-Key`` header: a retry with the same key returns the first claim."""
     need(request, "bill")
 
@@ -232,7 +231,7 @@ def _clearinghouse(request: HttpRequest, pk: int | None) -> Clearinghouse:
 
 @router.post("/submit", response=responses({201: BatchOut, 502: ErrorOut}),
              summary="Send ready claims in one 837P batch to the clearinghouse")
-def submit(request: HttpRequest, payload: SubmitIn) -> JsonResponse:
+def submit(request: HttpRequest, payload: SubmitIn, key: KeyHeader = None) -> JsonResponse:
     """All or nothing: a claim with a problem stops the batch and every problem is listed.
     Takes an ``Idempotency-Key`` header."""
     need(request, "bill")
@@ -301,7 +300,7 @@ def override(request: HttpRequest, claim_id: Id, payload: OverrideIn) -> dict[st
 
 @router.post("/{claim_id}/ready", response=responses({200: ClaimOut}),
              summary="Mark ready (scrubs again; posts the charge). 409 while findings block")
-def ready(request: HttpRequest, claim_id: Id) -> JsonResponse:
+def ready(request: HttpRequest, claim_id: Id, key: KeyHeader = None) -> JsonResponse:
     """Takes an ``Idempotency-Key`` header."""
     need(request, "bill")
     claim = _claim(request, claim_id)

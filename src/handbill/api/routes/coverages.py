@@ -13,7 +13,7 @@ from pydantic import Field
 from handbill.api.access import by_of, field_ref, get_scoped, need
 from handbill.api.errors import naming, responses
 from handbill.api.fields import Cents, Id, required_text, text
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageMeta, page
+from handbill.api.pagination import PageMeta, Paging, page
 from handbill.patients.actions import (
     AuthorizationInput,
     CoverageInput,
@@ -135,13 +135,12 @@ _COVERAGES = Coverage.objects.select_related("payer")
             summary="A patient's coverages, primary first")
 def list_coverages(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     patient_id: Id,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     patient = get_scoped(Patient, request, "patient", pk=patient_id)
     found = _COVERAGES.filter(patient=patient).order_by("order", "-start_date", "pk")
-    return page(request, found, limit=limit, offset=offset)
+    return page(request, found, paging)
 
 
 @router.post("/patients/{patient_id}/coverages", response=responses({201: CoverageOut}),
@@ -181,13 +180,12 @@ def put_coverage(request: HttpRequest, coverage_id: Id, payload: CoverageIn) -> 
             summary="A coverage's authorizations, prescriptions and referrals")
 def list_authorizations(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     coverage_id: Id,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     coverage = get_scoped(Coverage, request, "coverage", pk=coverage_id)
     found = Authorization.objects.filter(coverage=coverage).order_by("-start_date", "-pk")
-    return page(request, found, limit=limit, offset=offset)
+    return page(request, found, paging)
 
 
 @router.post("/coverages/{coverage_id}/authorizations",

@@ -1,55 +1,128 @@
-"""/worklists and /reports — kept small and apart on purpose.
-
-They read only what main already has (claim statuses, scrub findings, ledger balances). When
-the follow-up and report query modules land, these routes should call those instead: each
-route here is one call to swap.
-"""
+"""/worklists and /reports — kept small and apart: each route is one call into the follow-up
+queries (``handbill.followup.queries``, the same lists as the web's /queues/) or the ledger's
+balances, shaped for the API (money in cents)."""
 
 from __future__ import annotations
 
 from datetime import date
 from typing import Any, Literal
 
-from django.db.models import Count, Exists, OuterRef, QuerySet, Sum
+from django.db.models import Count, Sum
 from django.http import HttpRequest
+from django.utils import timezone
 from ninja import Query, Router, Schema
 
 from handbill.api.access import need, practice_of
 from handbill.api.errors import responses
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, page
-from handbill.api.routes.claims import ClaimPage
-from handbill.claims.models import Claim, ClaimFinding, Status
+from handbill.api.pagination import PageMeta, Paging, page
+from handbill.claims.models import Claim
+from handbill.core.followup import BUCKET_LABELS
+from handbill.followup import queries as followup
 from handbill.ledger.balances import payer_receivable, trial_balance
 from handbill.practice.access import scoped
-from handbill.practice.models import Payer, Practice
+from handbill.practice.models import Payer
 
 router = Router(tags=["worklists and reports"])
 
-Worklist = Literal["denied", "rejected", "blocked", "ready"]
+Worklist = Literal["followup", "denials", "rejections", "underpaid", "timely"]
 
 
-def _worklist(practice: Practice, name: str) -> QuerySet[Claim]:
-    claims = scoped(Claim.objects.all(), practice)
-    if name == "blocked":
-        # Drafts the scrubber stopped: a blocking finding (overridden or not) on a draft.
-        blocking = ClaimFinding.objects.filter(claim=OuterRef("pk"), severity="blocking")
-        claims = claims.filter(status=Status.DRAFT).filter(Exists(blocking))
-    else:
-        claims = claims.filter(status=name)
-    # Oldest first: what waits longest is worked first (timely filing).
-    return claims.order_by("date_of_service", "pk")
+class FilingOut(Schema):
+    deadline: date
+    days_left: int
+    state: str
 
 
-@router.get("/worklists/{name}", response=responses({200: ClaimPage}),
-            summary="Claims waiting on a person: denied, rejected, blocked drafts, ready to send")
-def worklist(
-    request: HttpRequest,
-    name: Worklist,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
-) -> dict[str, object]:
+class WorkItemOut(Schema):
+    key: str
+    kind: str
+    claim_id: int
+    claim_number: str
+    status: str
+    payer: str
+    date_of_service: date
+    line: str
+    codes: str
+    meaning: str
+    next_step: str
+    action: str
+    at_risk_cents: int
+    score: int
+    age_days: int
+    filing: FilingOut | None
+    difference_cents: int | None
+    assigned_to: str | None
+    snoozed_until: date | None
+    worked_at: str | None
+    note: str
+
+
+class WorkItemPage(PageMeta):
+    results: list[WorkItemOut]
+
+
+def _item(row: followup.QueueRow) -> dict[str, Any]:
+    shown = row.as_dict()
+    filing = row.filing
+    return {
+        **{k: shown[k] for k in ("key", "kind", "status", "payer", "line", "codes", "meaning",
+                                 "next_step", "action", "score", "age_days", "assigned_to",
+                                 "snoozed_until", "worked_at", "note")},
+        "claim_id": row.claim.pk,
+        "claim_number": row.claim.number,
+        "date_of_service": row.claim.date_of_service,
+        "at_risk_cents": row.at_risk.value,
+        "difference_cents": row.difference.value if row.difference is not None else None,
+        "filing": ({"deadline": filing.deadline, "days_left": filing.days_left,
+                    "state": filing.state.value} if filing is not None else None),
+    }
+
+
+@router.get("/worklists/{kind}", response=responses({200: WorkItemPage}),
+            summary="A follow-up queue, most money at risk first (as on the Queues page)")
+def worklist(request: HttpRequest, paging: Query[Paging], kind: Worklist  # type: ignore[type-arg]
+             ) -> dict[str, object]:
+    """Each item names the claim (and line), what the payer said in plain words, the next
+    step, the money at risk and, for timely filing, the clock. Worked and snoozed items are
+    left out, as on the page."""
     need(request, "bill")
-    return page(request, _worklist(practice_of(request), name), limit=limit, offset=offset)
+    rows = followup.worklist(practice_of(request), at=timezone.now(), kind=kind)
+    return page(request, rows, paging, convert=_item)
+
+
+class AgingRowOut(Schema):
+    payer: str
+    buckets_cents: dict[str, int]
+    total_cents: int
+    claims: int
+
+
+class AgingOut(Schema):
+    as_of: date
+    aged_from: str
+    buckets: list[str]
+    payers: list[AgingRowOut]
+    totals_cents: dict[str, int]
+    total_cents: int
+
+
+@router.get("/reports/aging", response=responses({200: AgingOut}),
+            summary="A/R by payer (and patients) in 0-30 … >120 day buckets")
+def aging_report(request: HttpRequest) -> dict[str, Any]:
+    need(request, "bill")
+    report = followup.aging(practice_of(request), at=timezone.now())
+    return {
+        "as_of": report.as_of,
+        "aged_from": "date_of_service",
+        "buckets": list(BUCKET_LABELS),
+        "payers": [
+            {"payer": row.payer, "claims": row.claims, "total_cents": row.total.value,
+             "buckets_cents": {label: row.buckets[label].value for label in BUCKET_LABELS}}
+            for row in report.rows
+        ],
+        "totals_cents": {label: report.totals[label].value for label in BUCKET_LABELS},
+        "total_cents": report.total.value,
+    }
 
 
 class StatusCount(Schema):

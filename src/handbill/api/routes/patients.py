@@ -15,7 +15,7 @@ from pydantic import field_validator
 from handbill.api.access import by_of, get_scoped, need, practice_of
 from handbill.api.errors import naming, responses
 from handbill.api.fields import Id, required_text, text
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageMeta, page
+from handbill.api.pagination import PageMeta, Paging, page
 from handbill.patients.actions import PatientInput, register_patient, update_patient
 from handbill.patients.models import Patient
 from handbill.web.queries.patients import search_patients
@@ -79,13 +79,12 @@ class PatientPage(PageMeta):
 @router.get("", response=responses({200: PatientPage}), summary="Search patients")
 def list_patients(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     q: text(100) = "",  # type: ignore[valid-type]
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     """By name words, account number or date of birth (1980-05-17 or 05/17/1980)."""
     found = search_patients(practice_of(request), q)
-    return page(request, found, limit=limit, offset=offset)
+    return page(request, found, paging)
 
 
 @router.get("/{patient_id}", response=responses({200: PatientOut}), summary="Read a patient")

@@ -16,8 +16,8 @@ from ninja.files import UploadedFile
 from handbill.api.access import by_of, get_scoped, need, practice_of
 from handbill.api.errors import ApiError, naming, responses
 from handbill.api.fields import Id
-from handbill.api.idempotency import idempotent
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageMeta, page
+from handbill.api.idempotency import KeyHeader, idempotent
+from handbill.api.pagination import PageMeta, Paging, page
 from handbill.practice.access import scoped
 from handbill.remittance.actions import commit_posting, import_835, plan_posting
 from handbill.remittance.models import EraFile
@@ -67,19 +67,20 @@ def _json(era: EraFile) -> Any:
 @router.get("", response=responses({200: EraPage}), summary="Remittances, newest first")
 def list_remittances(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     status: Literal["imported", "planned", "posted", "refused"] | None = None,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     found = scoped(EraFile.objects.all(), practice_of(request)).defer("raw")
     if status:
         found = found.filter(status=status)
-    return page(request, found.order_by("-imported_at", "-pk"), limit=limit, offset=offset)
+    return page(request, found.order_by("-imported_at", "-pk"), paging)
 
 
 @router.post("", response=responses({201: UploadOut}),
              summary="Upload an 835: each payment is stored and planned, nothing posted yet")
-def upload(request: HttpRequest, file: UploadedFile = File(...)) -> JsonResponse:  # noqa: B008
+def upload(
+    request: HttpRequest, file: UploadedFile = File(...), key: KeyHeader = None  # noqa: B008
+) -> JsonResponse:
     """multipart/form-data with ``file``. Takes an ``Idempotency-Key`` header."""
     need(request, "post_payments")
     if file.size is not None and file.size > MAX_BYTES:
@@ -120,7 +121,7 @@ def plan(request: HttpRequest, remittance_id: Id) -> dict[str, Any]:
 
 @router.post("/{remittance_id}/commit", response=responses({200: EraOut}),
              summary="Post the payment: rows, ledger entries and claim statuses at once")
-def commit(request: HttpRequest, remittance_id: Id) -> JsonResponse:
+def commit(request: HttpRequest, remittance_id: Id, key: KeyHeader = None) -> JsonResponse:
     """Committing a posted remittance again changes nothing. Takes an ``Idempotency-Key``."""
     need(request, "post_payments")
     era = get_scoped(EraFile, request, "remittance", pk=remittance_id)

@@ -13,7 +13,7 @@ from pydantic import Field
 from handbill.api.access import by_of, field_ref, get_scoped, need, practice_of
 from handbill.api.errors import naming, responses
 from handbill.api.fields import Id, required_text, text
-from handbill.api.pagination import DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET, PageMeta, page
+from handbill.api.pagination import PageMeta, Paging, page
 from handbill.patients.models import Coverage, Patient
 from handbill.practice.models import Location, Provider
 from handbill.visits.actions import NoteInput, ServiceInput, create_visit, sign_visit
@@ -102,17 +102,16 @@ class VisitPage(PageMeta):
 @router.get("", response=responses({200: VisitPage}), summary="Notes, newest first")
 def list_visits(
     request: HttpRequest,
+    paging: Query[Paging],  # type: ignore[type-arg]
     signed: bool | None = None,
     provider_id: Id | None = None,
     unbilled: bool = False,
-    limit: int = Query(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT),  # type: ignore[type-arg]
-    offset: int = Query(0, ge=0, le=MAX_OFFSET),  # type: ignore[type-arg]
 ) -> dict[str, object]:
     """``unbilled=true`` keeps signed notes without a claim yet."""
     found = find_visits(
         practice_of(request), signed=signed, provider_id=provider_id, unbilled=unbilled
     )
-    return page(request, found, limit=limit, offset=offset)
+    return page(request, found, paging)
 
 
 _VISIT = Visit.objects.prefetch_related("diagnoses", "services")

@@ -9,7 +9,8 @@ from handbill.claims.appeals import APPEALABLE
 from handbill.claims.corrections import CORRECTABLE
 from handbill.claims.models import Claim, Status
 from handbill.claims.secondary import BILLABLE_AFTER, secondary_coverage
-from handbill.core.secondary import MEDICARE_FILING_INDICATORS, MSP_TYPES
+from handbill.core.money import Cents
+from handbill.core.secondary import MEDICARE_FILING_INDICATORS, MSP_TYPES, prior_payer_from_json
 
 
 @dataclass
@@ -22,6 +23,8 @@ class GetPaid:
     msp_types: list[tuple[str, str]] = field(default_factory=list)  # Medicare as secondary
     can_appeal: bool = False
     can_mark_appealed: bool = False
+    # On a secondary claim: what each earlier payer did, in one line each.
+    prior_payers: list[str] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
@@ -39,6 +42,13 @@ def get_paid(claim: Claim) -> GetPaid:
         panel.related.append((f"{correction.get_frequency_display()} of this claim", correction))
     if claim.primary_claim is not None:
         panel.related.append(("Secondary to", claim.primary_claim))
+    for data in claim.prior_payers:
+        prior = prior_payer_from_json(data)
+        left = prior.remaining_patient_liability or Cents(0)
+        panel.prior_payers.append(
+            f"{prior.payer.name} paid {prior.paid.display()} and left the patient "
+            f"{left.display()} (its claim {prior.payer_claim_number or 'number not given'}, "
+            f"{prior.adjudicated_on:%m/%d/%Y})")
     secondaries = list(claim.secondary_claims.order_by("pk"))
     for secondary in secondaries:
         panel.related.append(("Secondary claim", secondary))

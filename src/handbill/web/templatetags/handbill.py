@@ -88,3 +88,11 @@ def page_url(context: template.Context, number: int) -> str:
     query = request.GET.copy()
     query["page"] = str(number)
     return "?" + urlencode(sorted(query.items()))
+
+
+@register.filter
+def carc_words(reason: Any) -> str:
+    """A claim adjustment reason code's meaning in Handbill's own words."""
+    from handbill.web.charts import carc_words as words
+
+    return words(str(reason))

@@ -165,4 +165,7 @@ def proposal_decide(request: HttpRequest, pk: int, decision: str) -> HttpRespons
             messages.success(request, "Dismissed; it will not be proposed again.")
     except actions.FollowupError as exc:
         messages.error(request, str(exc))
+    # The payer page decides its own proposals and wants the biller back there.
+    if request.POST.get("back") == "payer":
+        return go(request, reverse("web:payer", args=[proposal.payer_id]))
     return go(request, reverse("web:proposals"))

@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from handbill.core.policy import PolicyError
+from handbill.followup.queries import open_proposals
 from handbill.policies.actions import practice_today, save_policy_version
 from handbill.practice.models import Payer
 from handbill.web.access import current_practice, get_scoped, practice_view
@@ -25,9 +26,14 @@ def payer_list(request: HttpRequest) -> HttpResponse:
 @practice_view("view")
 def payer_detail(request: HttpRequest, pk: int) -> HttpResponse:
     payer = get_scoped(Payer, request, pk=pk)
-    today = practice_today(current_practice(request), now())
+    practice = current_practice(request)
+    today = practice_today(practice, now())
+    can = getattr(request, "can", ())
+    # Proposals are worked by billers (the queues' role); deciding one edits the policy.
+    proposals = open_proposals(practice, payer=payer) if "bill" in can else []
     return render_page(request, "web/payers/detail.html",
-                       {"p": payer_page(payer, today), "today": today})
+                       {"p": payer_page(payer, today), "today": today,
+                        "proposals": proposals, "can_decide": "edit_policy" in can})
 
 
 @practice_view("edit_policy")
