@@ -71,6 +71,15 @@ EXPORTED |= frozenset({
 
 # Tables left out, each with the reason (shown in docs/export.md and the manifest).
 EXCLUDED: dict[str, str] = {
+    "otp_totp.totpdevice": "two-factor secrets are credentials of this install: people enrol "
+    "their authenticator app again on the new install",
+    "axes.accessattempt": "sign-in failures and lockouts of this install, by username and "
+    "address across practices; the practice's audit trail keeps its sign-ins",
+    "axes.accessattemptexpiration": "lockout expiry times of this install (django-axes)",
+    "axes.accessfailurelog": "sign-in failure log of this install, across practices "
+    "(django-axes); the practice's audit trail keeps its own",
+    "axes.accesslog": "sign-in log of this install, across practices (django-axes); the "
+    "practice's audit trail keeps its own",
     "api.apitoken": "API bearer tokens are credentials of this install: owners issue new ones "
     "on the new install",
     "api.idempotencykey": "replay guard for API clients' retries; its stored responses name "
