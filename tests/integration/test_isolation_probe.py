@@ -63,12 +63,13 @@ SEGMENT_OBJECTS: dict[str, str] = {
     "remittances": "era", "eras": "era", "era": "era", "payments": "era",
     "eligibility": "eligibility_check", "checks": "eligibility_check",
     "providers": "provider", "payers": "payer", "batches": "batch", "submissions": "batch",
-    "tokens": "api_token",
+    "tokens": "api_token", "jobs": "submission_job", "proposals": "rule_proposal",
 }
 # Path parameters that name no row but one of a few fixed choices, by the segment before
 # them: each choice is asked like a list page (B's strings must not appear).
 VALUE_SEGMENTS: dict[str, tuple[str, ...]] = {
     "worklists": ("denied", "rejected", "blocked", "ready"),
+    "reports": ("ar-aging", "denials", "payments", "units"),
 }
 # Exact routes where neither rule picks the right object: route path → {parameter: object}.
 ROUTE_OBJECTS: dict[str, dict[str, str]] = {}
@@ -191,6 +192,25 @@ class PracticeB:
                                         practice=self.clinic.practice)
         return tokens.create_token(membership=member, name="Oakhollow sync", by=None,
                                    at=timezone.now()).token
+
+    @cached_property
+    def submission_job(self) -> Any:
+        from handbill.submissions.models import SubmissionJob
+
+        return SubmissionJob.objects.create(
+            practice=self.clinic.practice, clearinghouse=self.batch.clearinghouse,
+            claim_count=1, created_at=FIXED_NOW,
+        )
+
+    @cached_property
+    def rule_proposal(self) -> Any:
+        from handbill.followup.models import RuleProposal
+
+        return RuleProposal.objects.create(
+            practice=self.clinic.practice, payer=self.payer, code="97140", carc="170", count=3,
+            change={"not_covered_codes": ["97140"]}, change_key="oak-97140-170",
+            reason="Oakhollow's denials", created_at=FIXED_NOW,
+        )
 
     def get(self, kind: str) -> Any:
         maker: Callable[[], Any] | None = getattr(type(self), kind, None)
