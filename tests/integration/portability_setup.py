@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from handbill.claims import actions as claim_actions
+from handbill.claims.corrections import correct_claim
 from handbill.claims.models import Claim
 from handbill.eligibility.actions import check_eligibility
 from handbill.followup import queries
@@ -59,14 +60,8 @@ def busy_practice(folder: Path, capsys: pytest.CaptureFixture[str], *,
     claim_actions.transition(claim=pulled, to="draft", by=biller, at=FIXED_NOW,
                              note="wrong date of service")
     original = Claim.objects.get(pk=claims[0].pk)
-    # (Made directly: correct_claim's row lock joins nullable keys, which PostgreSQL refuses.)
-    Claim.objects.create(
-        practice=practice, number=f"{original.number}R", visit=original.visit,
-        patient=original.patient, provider=original.provider, payer=original.payer,
-        coverage=original.coverage, frequency="7", replaces=original,
-        date_of_service=original.date_of_service, place_of_service="11",
-        diagnoses=original.diagnoses, total_charge_cents=original.total_charge_cents,
-        created_at=FIXED_NOW, created_by=biller)
+    correct_claim(claim=original, kind="replace", by=biller, at=FIXED_NOW,
+                  reason="units were one too many")
     # A claim naming its primary (as a secondary does): a second key into its own table.
     Claim.objects.create(
         practice=practice, number=f"{original.number}S", visit=original.visit,
