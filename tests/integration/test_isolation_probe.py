@@ -63,12 +63,13 @@ SEGMENT_OBJECTS: dict[str, str] = {
     "remittances": "era", "eras": "era", "era": "era", "payments": "era",
     "eligibility": "eligibility_check", "checks": "eligibility_check",
     "providers": "provider", "payers": "payer", "batches": "batch", "submissions": "batch",
-    "tokens": "api_token",
+    "tokens": "api_token", "jobs": "submission_job", "proposals": "rule_proposal",
 }
 # Path parameters that name no row but one of a few fixed choices, by the segment before
 # them: each choice is asked like a list page (B's strings must not appear).
 VALUE_SEGMENTS: dict[str, tuple[str, ...]] = {
-    "worklists": ("denied", "rejected", "blocked", "ready"),
+    "worklists": ("followup", "denials", "rejections", "underpaid", "timely"),
+    "reports": ("ar-aging", "denials", "payments", "units"),
 }
 # Exact routes where neither rule picks the right object: route path → {parameter: object}.
 ROUTE_OBJECTS: dict[str, dict[str, str]] = {}
@@ -178,6 +179,28 @@ class PracticeB:
         from tests.integration.remittance_setup import sent_batch
 
         return sent_batch(self.clinic.practice, [self.claim])
+
+    @cached_property
+    def submission_job(self) -> Any:
+        from handbill.submissions.models import Clearinghouse, SubmissionJob
+
+        house = Clearinghouse.objects.create(
+            practice=self.clinic.practice, name="Oakhollow house", receiver_id="OAKRCV",
+            receiver_name="OAKHOLLOW CLEARING", outbox_path="/nonexistent/oakhollow",
+            created_at=FIXED_NOW,
+        )
+        return SubmissionJob.objects.create(practice=self.clinic.practice, clearinghouse=house,
+                                            claim_count=1, created_at=FIXED_NOW)
+
+    @cached_property
+    def rule_proposal(self) -> Any:
+        from handbill.followup.models import RuleProposal
+
+        return RuleProposal.objects.create(
+            practice=self.clinic.practice, payer=self.payer, code="97124", carc="96",
+            count=3, change={"field": "codes_allowed", "op": "remove", "value": "97124"},
+            change_key="oakhollow", reason="Oakhollow denials", created_at=FIXED_NOW,
+        )
 
     @cached_property
     def api_token(self) -> Any:
@@ -363,6 +386,9 @@ def _probe_list(
         response = (client.get(url) if method == "get"
                     else _request(client, "post", url, route) if route.is_api
                     else client.post(url, form))
+        if values and method == "get" and response.status_code != 200:
+            found.append(f"GET {url} ({route.name}): {response.status_code}; the probe's choice "
+                         f"{values} is not one the route serves: update VALUE_SEGMENTS")
         body = _body(response)
         leaked = [s for s in B_STRINGS if s in body]
         if leaked:
@@ -391,8 +417,8 @@ def test_an_unknown_parameter_fails_with_what_to_add() -> None:
 
 
 def test_fixed_choices_are_asked_one_by_one() -> None:
-    route = Route("api/v1/worklists/<name>", "", True)
-    assert value_choices(route, "name") == ("denied", "rejected", "blocked", "ready")
+    route = Route("api/v1/worklists/<kind>", "", True)
+    assert "denials" in value_choices(route, "kind")
     assert value_choices(Route("claims/<int:pk>/", "", False), "pk") == ()
 
 
