@@ -6,6 +6,7 @@ Synthetic people only."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import pytest
 from handbill.claims import actions as claim_actions
 from handbill.claims.models import Claim
 from handbill.eligibility.actions import check_eligibility
+from handbill.followup import queries
+from handbill.followup.actions import mark_worked
 from handbill.remittance.models import EraFile
 from handbill.submissions.jobs import advance_job, start_job
 from handbill.submissions.models import SubmissionBatch
@@ -82,4 +85,12 @@ def busy_practice(folder: Path, capsys: pytest.CaptureFixture[str], *,
     check_eligibility(coverage=claims[1].coverage, on=claims[1].date_of_service, by=biller,
                       at=FIXED_NOW)
     f.make_user(practice, role="therapist", username=f"therapist-{practice.slug}")
+
+    # A claim sent on paper that nobody answers: a follow-up row, worked a month on.
+    paper = s.ready_claim(clinic, last_name=last_name)
+    claim_actions.transition(claim=paper, to="submitted", by=biller, at=FIXED_NOW,
+                             note="sent on paper")
+    later = FIXED_NOW + timedelta(days=45)
+    rows = queries.worklist(practice, at=later)
+    mark_worked(practice=practice, key=rows[0].key, by=biller, at=later, note="called the payer")
     return clinic

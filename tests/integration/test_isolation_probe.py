@@ -181,28 +181,6 @@ class PracticeB:
         return sent_batch(self.clinic.practice, [self.claim])
 
     @cached_property
-    def submission_job(self) -> Any:
-        from handbill.submissions.models import Clearinghouse, SubmissionJob
-
-        house = Clearinghouse.objects.create(
-            practice=self.clinic.practice, name="Oakhollow house", receiver_id="OAKRCV",
-            receiver_name="OAKHOLLOW CLEARING", outbox_path="/nonexistent/oakhollow",
-            created_at=FIXED_NOW,
-        )
-        return SubmissionJob.objects.create(practice=self.clinic.practice, clearinghouse=house,
-                                            claim_count=1, created_at=FIXED_NOW)
-
-    @cached_property
-    def rule_proposal(self) -> Any:
-        from handbill.followup.models import RuleProposal
-
-        return RuleProposal.objects.create(
-            practice=self.clinic.practice, payer=self.payer, code="97124", carc="96",
-            count=3, change={"field": "codes_allowed", "op": "remove", "value": "97124"},
-            change_key="oakhollow", reason="Oakhollow denials", created_at=FIXED_NOW,
-        )
-
-    @cached_property
     def api_token(self) -> Any:
         # B's owner's API token (handbill.api); ImportError where the API is not installed.
         from django.utils import timezone
@@ -214,6 +192,25 @@ class PracticeB:
                                         practice=self.clinic.practice)
         return tokens.create_token(membership=member, name="Oakhollow sync", by=None,
                                    at=timezone.now()).token
+
+    @cached_property
+    def submission_job(self) -> Any:
+        from handbill.submissions.models import SubmissionJob
+
+        return SubmissionJob.objects.create(
+            practice=self.clinic.practice, clearinghouse=self.batch.clearinghouse,
+            claim_count=1, created_at=FIXED_NOW,
+        )
+
+    @cached_property
+    def rule_proposal(self) -> Any:
+        from handbill.followup.models import RuleProposal
+
+        return RuleProposal.objects.create(
+            practice=self.clinic.practice, payer=self.payer, code="97140", carc="170", count=3,
+            change={"not_covered_codes": ["97140"]}, change_key="oak-97140-170",
+            reason="Oakhollow's denials", created_at=FIXED_NOW,
+        )
 
     def get(self, kind: str) -> Any:
         maker: Callable[[], Any] | None = getattr(type(self), kind, None)
