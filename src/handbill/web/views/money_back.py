@@ -17,7 +17,7 @@ from handbill.claims.appeals import appeal_letter, mark_appealed
 from handbill.claims.corrections import correct_claim, reopen_claim, withdraw_claim
 from handbill.claims.models import Claim
 from handbill.claims.secondary import build_secondary
-from handbill.web.access import get_scoped, practice_view
+from handbill.web.access import get_scoped, practice_view, viewed
 from handbill.web.pages import go, now
 
 _CLAIMS = Claim.objects.select_related("practice", "patient", "payer", "coverage", "visit")
@@ -90,6 +90,7 @@ def claim_secondary(request: HttpRequest, pk: int) -> HttpResponse:
 @practice_view("bill")
 def claim_appeal_pdf(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_scoped(_CLAIMS, request, pk=pk)
+    viewed(request, claim, action="claim.export", format="appeal")
     try:
         body = appeal_letter(claim, at=now(), argument=request.GET.get("argument", "")[:2000])
     except ClaimError as exc:
