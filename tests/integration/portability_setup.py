@@ -6,14 +6,18 @@ Synthetic people only."""
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from handbill.claims import actions as claim_actions
+from handbill.claims.corrections import correct_claim
 from handbill.claims.models import Claim
 from handbill.eligibility.actions import check_eligibility
+from handbill.followup import queries
+from handbill.followup.actions import mark_worked
 from handbill.remittance.models import EraFile
 from handbill.submissions.jobs import advance_job, start_job
 from handbill.submissions.models import SubmissionBatch
@@ -56,14 +60,8 @@ def busy_practice(folder: Path, capsys: pytest.CaptureFixture[str], *,
     claim_actions.transition(claim=pulled, to="draft", by=biller, at=FIXED_NOW,
                              note="wrong date of service")
     original = Claim.objects.get(pk=claims[0].pk)
-    # (Made directly: correct_claim's row lock joins nullable keys, which PostgreSQL refuses.)
-    Claim.objects.create(
-        practice=practice, number=f"{original.number}R", visit=original.visit,
-        patient=original.patient, provider=original.provider, payer=original.payer,
-        coverage=original.coverage, frequency="7", replaces=original,
-        date_of_service=original.date_of_service, place_of_service="11",
-        diagnoses=original.diagnoses, total_charge_cents=original.total_charge_cents,
-        created_at=FIXED_NOW, created_by=biller)
+    correct_claim(claim=original, kind="replace", by=biller, at=FIXED_NOW,
+                  reason="units were one too many")
     # A claim naming its primary (as a secondary does): a second key into its own table.
     Claim.objects.create(
         practice=practice, number=f"{original.number}S", visit=original.visit,
@@ -82,4 +80,12 @@ def busy_practice(folder: Path, capsys: pytest.CaptureFixture[str], *,
     check_eligibility(coverage=claims[1].coverage, on=claims[1].date_of_service, by=biller,
                       at=FIXED_NOW)
     f.make_user(practice, role="therapist", username=f"therapist-{practice.slug}")
+
+    # A claim sent on paper that nobody answers: a follow-up row, worked a month on.
+    paper = s.ready_claim(clinic, last_name=last_name)
+    claim_actions.transition(claim=paper, to="submitted", by=biller, at=FIXED_NOW,
+                             note="sent on paper")
+    later = FIXED_NOW + timedelta(days=45)
+    rows = queries.worklist(practice, at=later)
+    mark_worked(practice=practice, key=rows[0].key, by=biller, at=later, note="called the payer")
     return clinic

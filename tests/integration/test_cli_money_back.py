@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from handbill.claims.models import Claim
 from handbill.cli import main
 from tests.integration import money_back_setup as mb
 
@@ -39,6 +40,15 @@ def test_correct_replace_and_void(clinic: dict[str, Any],
                            "--reason", "again", "--practice", slug)
     assert status == 2 and out is None
     assert "already has a replacement" in err
+    status, out, err = run(capsys, "claims", "show", paid.number, "--practice", slug)
+    assert out["status"] == "corrected"
+    replacement = Claim.objects.get(replaces=paid)
+    status, out, err = run(capsys, "claims", "withdraw", replacement.number, "--reason",
+                           "not needed", "--practice", slug)
+    assert status == 0, err
+    assert out["status"] == "void"
+    status, out, err = run(capsys, "claims", "show", paid.number, "--practice", slug)
+    assert out["status"] == "paid"
 
 
 def test_reopen_secondary_and_appeal_refusals_exit_2(

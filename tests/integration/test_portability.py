@@ -81,7 +81,8 @@ def test_import_reproduces_the_practice_with_new_ids(
                  "remittance.acknowledgement", "eligibility.eligibilitycheck",
                  "submissions.submissionbatch", "submissions.inboxfile", "visits.addendum",
                  "ledger.leg", "audit.auditevent", "claims.claimevent",
-                 "submissions.submissionjob", "submissions.submissionjobitem"):
+                 "submissions.submissionjob", "submissions.submissionjobitem",
+                 "followup.workitem"):
         assert counts[name] > 0, name
     assert any(row["replaces_id"] for row in before["claims.claim"])
     assert any(row["primary_claim_id"] for row in before["claims.claim"])

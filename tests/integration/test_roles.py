@@ -150,3 +150,21 @@ def test_a_biller_does_not_write_notes(clinic: Clinic) -> None:
     biller = clinic.client_for("biller")
     assert biller.get(f"/patients/{clinic.patient.pk}/visits/new/").status_code == 403
     assert biller.post(f"/visits/{visit.pk}/", {"action": "sign"}).status_code == 403
+
+
+def test_a_therapist_sees_no_remittance_files(clinic: Clinic) -> None:
+    """A remittance file pays many therapists' patients at once: not hers to read."""
+    from handbill.remittance import actions as remit_actions
+    from tests.conftest import FIXED_NOW
+    from tests.integration.remittance_setup import Clp, Svc, write_835
+
+    text = write_835([Clp("ZZ-1", [Svc("97124", 12000, 7500, [("CO", "45", 4500)], ["GP"], 2,
+                                       "ZZ-1-1")], payer_claim_number="PCN77")],
+                     payer_id=clinic.coverage.payer.payer_id, trace="TRACE-ROLES-1")
+    (era,) = remit_actions.import_835(practice=clinic.practice, text=text, by=None,
+                                      at=FIXED_NOW)
+    biller, therapist = clinic.client_for("biller"), clinic.client_for("therapist")
+    assert biller.get("/remittances/").context["page"].paginator.count == 1
+    assert biller.get(f"/remittances/{era.pk}/").status_code == 200
+    assert therapist.get("/remittances/").context["page"].paginator.count == 0
+    assert therapist.get(f"/remittances/{era.pk}/").status_code == 404

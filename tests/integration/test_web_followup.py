@@ -188,4 +188,4 @@ def test_timely_tab_shows_the_countdown(clinic: dict[str, Any]) -> None:
                                          {"kind": "timely"}).content.decode()
     assert "10 days left" in html and "5 days ago" in html
     assert 'class="filing filing-near"' in html and 'class="filing filing-past"' in html
-    assert "Appeal" in html and "Correct the claim" in html
+    assert "Appeal letter (PDF)" in html and "Fix and send again" in html

@@ -62,6 +62,15 @@ def test_replace_from_the_page_goes_to_the_new_claim(clinic: dict[str, Any]) -> 
     assert "No correction made" in refused.content.decode()
     assert "already has a replacement" in refused.content.decode()
 
+    # Not needed after all: withdrawn, and the original is paid again (and correctable).
+    assert "Withdraw this correction" in page
+    response = biller.post(f"/claims/{made.pk}/withdraw/", {"reason": "sent by mistake"})
+    assert response.status_code == 302
+    assert Claim.objects.get(pk=made.pk).status == "void"
+    assert Claim.objects.get(pk=paid.pk).status == "paid"
+    refused = biller.post(f"/claims/{paid.pk}/withdraw/", {"reason": "x"}, follow=True)
+    assert "only a claim not sent yet" in refused.content.decode()
+
 
 def test_reopen_secondary_and_appeal_from_the_page(clinic: dict[str, Any]) -> None:
     biller = client_for(clinic["biller"])
@@ -106,7 +115,8 @@ def test_only_billers_and_owners_and_only_their_practice(
     theirs = mb.post_835(other, mb.sent_claim(other))
     biller = client_for(clinic["biller"])
     for url in (f"/claims/{theirs.pk}/correct/", f"/claims/{theirs.pk}/reopen/",
-                f"/claims/{theirs.pk}/secondary/", f"/claims/{theirs.pk}/appealed/"):
+                f"/claims/{theirs.pk}/secondary/", f"/claims/{theirs.pk}/appealed/",
+                f"/claims/{theirs.pk}/withdraw/"):
         assert biller.post(url, {"kind": "void", "reason": "x", "note": "x"}).status_code == 404
     assert biller.get(f"/claims/{theirs.pk}/appeal.pdf").status_code == 404
     assert Claim.objects.get(pk=theirs.pk).status == "paid"

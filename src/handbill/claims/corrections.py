@@ -252,3 +252,23 @@ def reopen_claim(
     locked.status = Status.DRAFT
     _store_findings(locked, _scrub(locked, at=at, edits=edits), at)
     return locked
+
+
+@transaction.atomic
+def withdraw_claim(
+    *, claim: Claim, by: AbstractBaseUser | None, at: datetime, reason: str
+) -> Claim:
+    """Void a claim that has not been sent (draft or ready): a correction or secondary claim
+    not needed after all. Its ledger entries are reversed; a correction's original goes back
+    to what the payer said."""
+    from handbill.claims.actions import transition
+
+    if not reason.strip():
+        raise ClaimError("say why the claim is withdrawn (it goes in the claim's history)")
+    if claim.status not in (Status.DRAFT, Status.READY):
+        raise ClaimError(
+            f"claim {claim.number} is {claim.get_status_display().lower()}; only a claim "
+            "not sent yet (draft or ready) is withdrawn. A sent claim is voided with a void "
+            "claim (frequency 8) once the payer has adjudicated it")
+    return transition(claim=claim, to=ClaimStatus.VOID, by=by, at=at,
+                      note=f"withdrawn: {reason.strip()}")

@@ -1,9 +1,10 @@
-"""``handbill claims correct|reopen|secondary|appeal``: getting paid after a claim came back.
+"""``handbill claims correct|reopen|secondary|withdraw|appeal``: after a claim came back.
 
 - ``correct CLAIM --replace|--void``: a replacement (frequency 7) or void (8) of a paid,
   partially paid or denied claim, naming the payer's claim number (REF*F8);
 - ``reopen CLAIM``: a rejected claim back to draft, to be fixed and sent as a new original;
 - ``secondary CLAIM``: the secondary claim with the primary payer's adjudication;
+- ``withdraw CLAIM``: void a claim not sent yet (a correction or secondary not needed);
 - ``appeal CLAIM --out FILE.pdf``: the appeal letter (``--mark-appealed`` records it as sent).
 
 They act as the system (``by=None``), as the other operator commands do, and print the claim
@@ -13,6 +14,7 @@ as ``handbill claims show`` does. Bad input exits 2 with the reason.
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +57,13 @@ def register(subparsers: Any) -> None:
     secondary.add_argument("--practice")
     secondary.set_defaults(func=_secondary)
 
+    withdraw = actions.add_parser(
+        "withdraw", help="void a claim not sent yet (a correction or secondary not needed)")
+    withdraw.add_argument("claim")
+    withdraw.add_argument("--reason", required=True)
+    withdraw.add_argument("--practice")
+    withdraw.set_defaults(func=_withdraw)
+
     appeal = actions.add_parser("appeal", help="write the appeal letter (PDF) for a claim")
     appeal.add_argument("claim")
     appeal.add_argument("--out", required=True, type=Path, help="where to write the PDF")
@@ -79,18 +88,24 @@ def _summary(claim: Any, **extra: Any) -> dict[str, Any]:
     return {**claim_json(claim), **extra}
 
 
-def _correct(args: argparse.Namespace) -> dict[str, Any]:
-    original = _claim(args)
+def _act(action: Callable[..., Any], claim: Any, **kwargs: Any) -> Any:
+    """Run a claim action as the system, now; a refusal becomes exit 2 with its reason."""
     from django.utils import timezone
 
     from handbill.claims.actions import ClaimError
-    from handbill.claims.corrections import correct_claim
 
     try:
-        made = correct_claim(claim=original, kind=args.kind, by=None, at=timezone.now(),
-                             reason=args.reason, payer_claim_number=args.payer_claim_number)
+        return action(claim=claim, by=None, at=timezone.now(), **kwargs)
     except ClaimError as exc:
         raise CommandError(str(exc)) from None
+
+
+def _correct(args: argparse.Namespace) -> dict[str, Any]:
+    from handbill.claims.corrections import correct_claim
+
+    original = _claim(args)
+    made = _act(correct_claim, original, kind=args.kind, reason=args.reason,
+                payer_claim_number=args.payer_claim_number)
     original.refresh_from_db()
     return _summary(made, replaces=original.number,
                     payer_claim_number=original.payer_claim_number,
@@ -98,33 +113,24 @@ def _correct(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def _reopen(args: argparse.Namespace) -> dict[str, Any]:
-    claim = _claim(args)
-    from django.utils import timezone
-
-    from handbill.claims.actions import ClaimError
     from handbill.claims.corrections import reopen_claim
 
-    try:
-        reopened = reopen_claim(claim=claim, by=None, at=timezone.now(), reason=args.reason)
-    except ClaimError as exc:
-        raise CommandError(str(exc)) from None
-    return _summary(reopened)
+    return _summary(_act(reopen_claim, _claim(args), reason=args.reason))
 
 
 def _secondary(args: argparse.Namespace) -> dict[str, Any]:
-    primary = _claim(args)
-    from django.utils import timezone
-
-    from handbill.claims.actions import ClaimError
     from handbill.claims.secondary import build_secondary
 
-    try:
-        made = build_secondary(claim=primary, by=None, at=timezone.now(),
-                               msp_type=args.msp_type)
-    except ClaimError as exc:
-        raise CommandError(str(exc)) from None
+    primary = _claim(args)
+    made = _act(build_secondary, primary, msp_type=args.msp_type)
     return _summary(made, primary=primary.number, prior_payers=made.prior_payers,
                     msp_type=made.msp_type or None)
+
+
+def _withdraw(args: argparse.Namespace) -> dict[str, Any]:
+    from handbill.claims.corrections import withdraw_claim
+
+    return _summary(_act(withdraw_claim, _claim(args), reason=args.reason))
 
 
 def _appeal(args: argparse.Namespace) -> dict[str, Any]:

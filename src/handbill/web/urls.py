@@ -65,6 +65,7 @@ urlpatterns = [
     # Getting paid after the claim came back: corrections, reopen, secondary, appeal.
     path("claims/<int:pk>/correct/", money_back.claim_correct, name="claim_correct"),
     path("claims/<int:pk>/reopen/", money_back.claim_reopen, name="claim_reopen"),
+    path("claims/<int:pk>/withdraw/", money_back.claim_withdraw, name="claim_withdraw"),
     path("claims/<int:pk>/secondary/", money_back.claim_secondary, name="claim_secondary"),
     path("claims/<int:pk>/appeal.pdf", money_back.claim_appeal_pdf, name="claim_appeal_pdf"),
     path("claims/<int:pk>/appealed/", money_back.claim_appealed, name="claim_appealed"),

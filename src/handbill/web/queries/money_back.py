@@ -23,13 +23,15 @@ class GetPaid:
     msp_types: list[tuple[str, str]] = field(default_factory=list)  # Medicare as secondary
     can_appeal: bool = False
     can_mark_appealed: bool = False
+    # A correction or secondary claim not sent yet can be withdrawn.
+    can_withdraw: bool = False
     # On a secondary claim: what each earlier payer did, in one line each.
     prior_payers: list[str] = field(default_factory=list)
 
     @property
     def anything(self) -> bool:
         return bool(self.related or self.can_correct or self.can_reopen
-                    or self.secondary_payer or self.can_appeal)
+                    or self.secondary_payer or self.can_appeal or self.can_withdraw)
 
 
 def get_paid(claim: Claim) -> GetPaid:
@@ -64,6 +66,8 @@ def get_paid(claim: Claim) -> GetPaid:
             panel.secondary_payer = coverage.payer.name
             if coverage.payer.claim_filing_indicator in MEDICARE_FILING_INDICATORS:
                 panel.msp_types = list(MSP_TYPES.items())
+    panel.can_withdraw = claim.status in (Status.DRAFT, Status.READY) and (
+        claim.replaces_id is not None or claim.primary_claim_id is not None)
     panel.can_appeal = claim.status in APPEALABLE and claim.payments.exists()
     panel.can_mark_appealed = claim.status in (Status.DENIED, Status.PARTIALLY_PAID)
     return panel

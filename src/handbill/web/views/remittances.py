@@ -19,7 +19,13 @@ from handbill.remittance.actions import (
 )
 from handbill.remittance.models import EraFile, EraStatus
 from handbill.submissions.actions import SubmissionError, fetch_inbox
-from handbill.web.access import current_practice, get_scoped, practice_view
+from handbill.web.access import (
+    current_practice,
+    get_scoped,
+    practice_view,
+    viewed,
+    visible_rows,
+)
 from handbill.web.forms.remittances import ResolveForm, UploadForm
 from handbill.web.pages import INVALID, go, now, paginate, render_page
 from handbill.web.queries.remittances import eras, plan_page, posted_claims
@@ -33,7 +39,8 @@ def _list(request: HttpRequest, form: UploadForm | None = None, status: int = 20
     wanted = request.GET.get("status", "")
     return render_page(
         request, "web/remittances/list.html",
-        {"page": paginate(request, eras(practice, wanted)), "form": form or UploadForm(),
+        {"page": paginate(request, visible_rows(eras(practice, wanted), request)),
+         "form": form or UploadForm(),
          "status": wanted, "statuses": EraStatus.choices,
          "houses": clearinghouses(practice)},
         partial="web/remittances/_results.html", status=status,
@@ -112,7 +119,9 @@ def _era_response(request: HttpRequest, era: EraFile, *, status: int = 200,
 
 @practice_view("view")
 def remittance_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _era_response(request, get_scoped(_ERA, request, pk=pk))
+    era = get_scoped(_ERA, request, pk=pk)
+    viewed(request, era)
+    return _era_response(request, era)
 
 
 @practice_view("post_payments")
