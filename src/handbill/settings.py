@@ -9,6 +9,7 @@ default for a solo therapist or a developer.
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -149,6 +150,10 @@ LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
+if DEBUG:
+    # Before any collectstatic there is no STATIC_ROOT; in DEBUG whitenoise serves straight
+    # from the apps' static folders, so its warning about the missing folder is noise.
+    warnings.filterwarnings("ignore", message=r"No directory at: .*static")
 if not DEBUG:
     # `manage.py collectstatic` writes hashed, compressed copies into STATIC_ROOT; whitenoise
     # serves them with far-future cache headers.
