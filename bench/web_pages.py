@@ -276,6 +276,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--skip-sqlite", action="store_true",
+                        help="only the PostgreSQL run (DATABASE_URL)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.requests < 1:
@@ -285,8 +287,9 @@ def main() -> None:
         return
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        sqlite_url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        results.append(_child(sqlite_url, args.claims, args.requests, folder))
+        if not args.skip_sqlite:
+            sqlite_url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+            results.append(_child(sqlite_url, args.claims, args.requests, folder))
         url = os.environ.get("DATABASE_URL", "")
         if url.startswith(("postgres://", "postgresql://")):
             results.append(_postgres(url, args.claims, args.requests, folder + "/pg"))
