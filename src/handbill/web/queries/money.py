@@ -17,9 +17,9 @@ Definitions (docs/dashboard.md says the same for users):
   adjustment the posting plan left on the payer as a denial, and patient-responsibility
   reasons other than deductible (PR-1), coinsurance (PR-2) and copay (PR-3), e.g. PR-119 or
   PR-204.
-- **Clean-claim rate**: of the original claims that have had an answer (a 277CA rejection or
-  an 835), the share paid in full on their first submission — never rejected, no line denied,
-  not replaced by a corrected claim.
+- **Clean-claim rate**: of the original claims that have had an answer (a 999/277CA
+  rejection or an 835), the share paid in full on their first submission — never rejected, no
+  line denied, not replaced by a corrected claim.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
-from handbill.claims.models import Claim, ClaimEvent, ClaimLine, Status
+from handbill.claims.models import Claim, ClaimLine, Status
 from handbill.ledger.models import (
     RECEIVABLE_KINDS,
     Account,
@@ -54,7 +54,7 @@ from handbill.ledger.models import (
     TransactionKind,
 )
 from handbill.practice.models import Payer, Practice
-from handbill.remittance.models import Adjustment, ClaimPayment
+from handbill.remittance.models import Acknowledgement, Adjustment, ClaimPayment
 
 # (label, first day, last day); None = no upper end.
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -405,7 +405,9 @@ def clean_claim_rate(practice: Practice, *, start: date | None = None,
                      end: date | None = None) -> CleanRate:
     """Original claims (date of service in ``[start, end)``) with an answer, and how many
     of them were paid in full the first time (see the module's definition)."""
-    rejected = ClaimEvent.objects.filter(to_status="rejected").values("claim_id")
+    # Rejections as the 999/277CA reported them (indexed by practice and result).
+    rejected = Acknowledgement.objects.filter(
+        practice=practice, result="rejected", claim__isnull=False).values("claim_id")
     answered = ClaimPayment.objects.filter(practice=practice).exclude(
         outcome="unmatched").values("claim_id")
     cut = ClaimPayment.objects.filter(practice=practice).exclude(
