@@ -180,12 +180,12 @@ def _time_pages(practice: Any, count: int) -> list[dict[str, Any]]:
             assert response.status_code == 200, (url, response.status_code)
         statements: list[str] = []
 
-        def count(execute: Any, sql: str, params: Any, many: bool, context: Any,
-                  statements: list[str] = statements) -> Any:
+        def counted(execute: Any, sql: str, params: Any, many: bool, context: Any,
+                    statements: list[str] = statements) -> Any:
             statements.append(sql)
             return execute(sql, params, many, context)
 
-        with connection.execute_wrapper(count):
+        with connection.execute_wrapper(counted):
             client.get(url)
         times = []
         for _ in range(count):
