@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import warnings
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -104,6 +105,11 @@ INSTALLED_APPS = [
     "handbill.remittance",
     "handbill.web",
     "handbill.eligibility",
+    "handbill.followup",
+    "handbill.api",
+    # django-ninja's own static files: the API docs page serves its bundled Swagger UI
+    # instead of loading it from a CDN.
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -191,3 +197,62 @@ MIDDLEWARE += [
     # request.practice, request.membership and request.can, from the session (the switcher).
     "handbill.web.middleware.CurrentPracticeMiddleware",
 ]
+
+# Access, audit and sign-in (docs/security.md).
+MIDDLEWARE += [
+    # The source address and channel of every audit row written during a request, and an
+    # audit row for each refusal (403).
+    "handbill.audit.middleware.AuditMiddleware",
+]
+# Behind one reverse proxy that appends the client to X-Forwarded-For: audit rows take the
+# address from there (the proxy's own address is all REMOTE_ADDR holds).
+HANDBILL_BEHIND_PROXY = env_bool("HANDBILL_BEHIND_PROXY", False)
+
+INSTALLED_APPS += [
+    # Sign-in lockout after repeated failures.
+    "axes",
+    # TOTP two-factor sign-in.
+    "django_otp",
+    "django_otp.plugins.otp_totp",
+]
+MIDDLEWARE += [
+    # request.user.is_verified(): signed in with a one-time code in this session.
+    "django_otp.middleware.OTPMiddleware",
+    # Owners and billers of a practice that requires two-factor enrol or type their code
+    # before any page (never /api/, which authenticates by token).
+    "handbill.web.two_factor.TwoFactorMiddleware",
+    "handbill.web.sessions.SlidingSessionMiddleware",
+    # Lockout responses; django-axes wants to be last.
+    "axes.middleware.AxesMiddleware",
+]
+AUTHENTICATION_BACKENDS = [
+    # Refuses a locked-out username before the password is checked. It needs the request:
+    # authenticate() must be called with request=… (the sign-in view does).
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_FAILURE_LIMIT = env_int("HANDBILL_SIGN_IN_FAILURES", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("HANDBILL_LOCKOUT_MINUTES", 15))
+# Each on its own: five failures for one account (from wherever: guesses spread over many
+# addresses are stopped too), or five from one address (one attacker trying many accounts).
+# The cost: someone can lock a user, or a clinic behind one address, out for 15 minutes.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_TEMPLATE = "web/account/locked.html"
+# The same client address as the audit trail (REMOTE_ADDR, or the proxy's when behind one).
+AXES_CLIENT_IP_CALLABLE = "handbill.audit.middleware.source_address"
+# Django's own validators plus one that refuses passwords of few distinct characters.
+AUTH_PASSWORD_VALIDATORS += [
+    {"NAME": "handbill.practice.passwords.VarietyValidator"},
+]
+OTP_TOTP_ISSUER = "Handbill"
+# Signed out after 30 minutes without a request; a request starts the 30 minutes again
+# (handbill.web.sessions.SlidingSessionMiddleware, at most one session write a minute).
+SESSION_COOKIE_AGE = env_int("HANDBILL_IDLE_MINUTES", 30) * 60
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"

@@ -16,7 +16,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
 from django.db.models import Sum
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 from handbill.claims.actions import unresolved_blocking
 from handbill.claims.models import Claim, ClaimFinding
@@ -79,7 +79,10 @@ def test_the_practice_and_its_people(demo: Practice) -> None:
     assert roles == {Role.OWNER: 1, Role.BILLER: 1, Role.FRONT_DESK: 1, Role.THERAPIST: 3}
     therapists = Membership.objects.filter(practice=demo, role=Role.THERAPIST)
     assert all(m.provider is not None for m in therapists)
-    owner = authenticate(username="owner@demo.handbill.test", password=builder.DEMO_PASSWORD)
+    owner = authenticate(
+        RequestFactory().post("/sign-in/"), username="owner@demo.handbill.test",
+        password=builder.DEMO_PASSWORD,
+    )
     assert owner is not None
 
 

@@ -149,7 +149,7 @@ def test_setup_link_only_for_an_owner_who_is_staff(clinic: Clinic) -> None:
 def test_permissions_of_a_role_come_from_the_one_table() -> None:
     assert permissions_of("therapist") >= {"view", "write_notes", "sign_notes"}
     assert "bill" not in permissions_of("therapist")
-    assert permissions_of("auditor") == {"view"}
+    assert permissions_of("auditor") == {"view", "view_audit"}
     assert permissions_of(None) == frozenset()
     with pytest.raises(ValueError, match="unknown permission"):
         practice_view("fly")

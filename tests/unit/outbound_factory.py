@@ -178,6 +178,9 @@ def primary_adjudication(base: OutClaim) -> PriorPayer:
         paid=Cents(sum(a.paid.value for a in adjudications)),
         claim_adjustments=(), adjudicated_on=date(2026, 11, 20),
         payer_claim_number="PRIME-CCN-1", line_adjudications=tuple(adjudications),
+        remaining_patient_liability=Cents(sum(
+            a.amount.value for item in adjudications for a in item.adjustments
+            if a.group == "PR")),
     )
 
 

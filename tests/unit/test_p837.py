@@ -21,6 +21,7 @@ from handbill.core.outbound import (
     BillingProvider,
     ClaimGroup,
     ControlNumbers,
+    LineAdjudication,
     OutboundError,
     OutClaim,
     PayerResponsibility,
@@ -109,6 +110,26 @@ def _secondary_claim_level_only() -> Batch:
     return f.one_claim_batch(replace(base, prior_payers=(prior,)))
 
 
+def _secondary_with_claim_and_line_adjustments() -> Batch:
+    """The primary paid the lines in full less coinsurance, then took a claim-level copay:
+    Σ SVD02 − claim CAS = AMT*D (the IG's balancing), which the pre-check must accept."""
+    base = f.secondary_claim("SECMIX")
+    prior = f.primary_adjudication(base)
+    copay = Cents(1000)
+    prior = replace(prior, paid=prior.paid - copay,
+                    claim_adjustments=(Adjustment("PR", "3", copay),),
+                    remaining_patient_liability=(prior.remaining_patient_liability or Cents(0))
+                    + copay)
+    return f.one_claim_batch(replace(base, prior_payers=(prior,)))
+
+
+def _medicare_secondary() -> Batch:
+    """Medicare pays second (working aged, MSP type 12): SBR05 carries the reason."""
+    base = f.secondary_claim("MSP1")
+    sub = replace(base.subscriber, claim_filing_indicator="MB", insurance_type_code="12")
+    return f.one_claim_batch(replace(base, subscriber=sub))
+
+
 def _everything_on_one_claim() -> Batch:
     out = f.claim(
         "ALL1", patient=f.child_patient(), referring=f.referring(), rendering=f.rendering(),
@@ -156,6 +177,8 @@ SCENARIOS: dict[str, Callable[[], Batch]] = {
     "secondary with line adjudication (2320/2330/2430)": lambda: f.one_claim_batch(
         f.secondary_claim()),
     "secondary with claim-level adjudication": _secondary_claim_level_only,
+    "secondary with claim- and line-level adjustments": _secondary_with_claim_and_line_adjustments,
+    "Medicare as secondary payer (SBR05 MSP type)": _medicare_secondary,
     "every optional claim field": _everything_on_one_claim,
     "101 claims of one subscriber": _hundred_and_one_claims_one_subscriber,
     "production, other qualifiers": lambda: f.batch(production=True, sender_qualifier="30",
@@ -323,6 +346,8 @@ def test_secondary_claim_loops() -> None:
     assert find(text, "SBR") == [["SBR", "S", "18", "GRP123", "", "", "", "", "", "CI"],
                                  ["SBR", "P", "18", "PG77", "", "", "", "", "", "CI"]]
     assert find(text, "AMT", "D") == [["AMT", "D", "152.4"]]
+    # What the primary left the patient (PR 2 on both lines), for the secondary to consider.
+    assert find(text, "AMT", "EAF") == [["AMT", "EAF", "38.1"]]
     assert find(text, "OI") == [["OI", "", "", "Y", "", "", "Y"]]
     assert find(text, "NM1", "PR")[1] == ["NM1", "PR", "2", "PRIME HEALTH", "", "", "", "",
                                           "PI", "PRIME1"]
@@ -649,6 +674,44 @@ def test_round_trip_of_generated_claims(data: st.DataObject) -> None:
                                 member_id=data.draw(ids)),
         prior_authorization=data.draw(st.just("") | ids),
     )
+    (read,) = read_back(write_837(f.one_claim_batch(out)))
+    assert read.claims == (as_carried(out, f.clinic()),)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_round_trip_of_generated_secondary_claims(data: st.DataObject) -> None:
+    """Any split of each line into paid, contractual (CO) and patient (PR) amounts, with or
+    without a claim-level copay, writes 2320/2330/2430 that read back to the same values, and
+    every one balances by the IG's rules (the pre-check would refuse it otherwise)."""
+    base = f.secondary_claim("GEN2")
+    adjudicated_on = data.draw(st.dates(date(2020, 1, 1), date(2030, 12, 31)))
+    items = []
+    for item in base.lines:
+        charge = item.charge.value
+        paid = data.draw(st.integers(0, charge))
+        patient = data.draw(st.integers(0, charge - paid))
+        adjustments = tuple(a for a in (
+            Adjustment("CO", "45", Cents(charge - paid - patient)),
+            Adjustment("PR", data.draw(st.sampled_from(["1", "2", "3"])), Cents(patient)),
+        ) if a.amount.value)
+        items.append(LineAdjudication(
+            control_number=item.control_number, payer_id="PRIME1", code=item.code,
+            modifiers=item.modifiers, paid=Cents(paid), units=item.units,
+            adjustments=adjustments, adjudicated_on=adjudicated_on))
+    line_paid = sum(i.paid.value for i in items)
+    copay = data.draw(st.integers(0, line_paid))
+    claim_level = (Adjustment("PR", "3", Cents(copay)),) if copay else ()
+    patient_total = copay + sum(a.amount.value for i in items for a in i.adjustments
+                                if a.group == "PR")
+    prior = replace(
+        f.primary_adjudication(base), paid=Cents(line_paid - copay),
+        claim_adjustments=claim_level, line_adjudications=tuple(items),
+        adjudicated_on=adjudicated_on,
+        remaining_patient_liability=data.draw(st.just(Cents(patient_total)) | st.none()),
+    )
+    out = replace(base, prior_payers=(prior,))
+    assert validate_claim(out, f.clinic()) == []
     (read,) = read_back(write_837(f.one_claim_batch(out)))
     assert read.claims == (as_carried(out, f.clinic()),)
 

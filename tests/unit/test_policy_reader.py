@@ -145,6 +145,9 @@ def test_a_single_bracket_version_table(tmp_path: Path) -> None:
         ("notes", "42", "text in quotes"),
         ("unit_rule", "1", "text in quotes"),
         ("prior_authorization_codes", '"97112"', "list of codes"),
+        ("modifier_pairs", '"97140"', "[code, partner] pairs"),
+        ("modifier_pairs", '[["97140"]]', "is not a pair of codes"),
+        ("modifier_pairs", '[["97140", "97140"]]', "pairs a code with itself"),
     ],
 )
 def test_a_wrong_type_is_named(tmp_path: Path, field: str, value: str, fragment: str) -> None:
@@ -246,6 +249,7 @@ def test_an_end_before_the_start_is_refused(tmp_path: Path) -> None:
         ("allowed_codes", '{ "massage" = ["97124"] }', "not a provider taxonomy"),
         ("expected_allowed", '{ "97999" = "10.00" }', "97999 is not in Handbill's"),
         ("prior_authorization_codes", '["97999"]', "97999 is not in Handbill's"),
+        ("modifier_pairs", '[["97140", "97999"]]', "97999 is not in Handbill's"),
     ],
 )
 def test_an_unknown_code_is_named(tmp_path: Path, field: str, value: str, fragment: str) -> None:
@@ -413,6 +417,10 @@ def policies(draw: st.DrawFn) -> PayerPolicy:
         requires_claim_number=draw(st.booleans()),
         notes=draw(st.text(max_size=20)),
         prior_authorization_codes=draw(codes),
+        modifier_pairs=frozenset(
+            (a, b) for a, b in draw(st.lists(st.tuples(st.sampled_from(["97124", "97140"]),
+                                                       st.sampled_from(["97112", "97530"]))))
+        ),
     )
 
 
@@ -444,3 +452,16 @@ def test_authorization_needed_counts_visits_and_codes() -> None:
 def test_messages_never_show_python_type_names(tmp_path: Path) -> None:
     message = refused(write_policy(tmp_path, versions=[{"timely_filing_days": '"x"'}]))
     assert not re.search(r"\b(int|str|dict|bool)\b", message)
+
+
+def test_modifier_pairs_read_and_stay_out_of_rules_when_empty() -> None:
+    policy = policy_from_rules(
+        profile="p", name="P",
+        rules={**_rules(), "modifier_pairs": [["97140", "97124"]]},
+        effective_date=date(2026, 1, 1), end_date=None,
+    )
+    assert policy.modifier_pairs == frozenset({("97140", "97124")})
+    assert rules_of(policy)["modifier_pairs"] == [["97140", "97124"]]
+    plain = policy_from_rules(profile="p", name="P", rules=_rules(),
+                              effective_date=date(2026, 1, 1), end_date=None)
+    assert "modifier_pairs" not in rules_of(plain)

@@ -195,6 +195,24 @@ def test_an_unknown_claim_goes_to_unapplied_credits_with_the_reason() -> None:
     assert not plan.moves
 
 
+def test_a_claim_chosen_by_hand_for_an_unknown_clp01_matches_as_ours() -> None:
+    mangled = remit(clp("HB000001", *STANDARD))  # the payer dropped a digit
+    ours = our_claim()
+    plan = build_plan(mangled, [ours], era_payer_key=PAYER, default_date=PAID_ON,
+                      aliases={"HB000001": "HB0000001"})
+    claim = plan.claims[0]
+    assert claim.claim_key == ours.key and claim.claim_number == "HB0000001"
+    assert claim.outcome is Outcome.PAID
+    assert [line.matched_by for line in claim.lines] == [MatchedBy.CONTROL_NUMBER] * 2
+    assert "matched by hand to claim HB0000001" in claim.notes[0]
+    assert not plan.unmatched and plan.moves[0].claim_number == "HB0000001"
+    # An alias never overrides a CLP01 that names one of our claims.
+    exact = build_plan(remit(clp("HB0000001", *STANDARD)), [ours, our_claim("HB0000002", key=2)],
+                       era_payer_key=PAYER, default_date=PAID_ON,
+                       aliases={"HB0000001": "HB0000002"})
+    assert exact.claims[0].claim_number == "HB0000001" and not exact.claims[0].notes
+
+
 def test_a_draft_or_void_claim_is_never_paid() -> None:
     for status in ("draft", "void"):
         plan = plan_of(remit(clp("HB0000001", *STANDARD)), our_claim(status=status))

@@ -161,6 +161,30 @@ def test_x_modifier_for_a_payer_that_takes_only_59_blocks():
     assert run("modifier.payer_style", replace(target, lines=lines)) == []
 
 
+def test_a_pair_the_payer_bundles_needs_its_bypass_modifier():
+    # The clean claim's 97124 carries XS: a pair rule on it is met.
+    pairs = frozenset({("97124", "97140")})
+    assert run("modifier.payer_pair", with_policy(claim(), modifier_pairs=pairs)) == []
+    assert run("modifier.payer_pair", claim()) == []
+    # 97140 with 97124 and no modifier: blocked, on the 97140 line.
+    target = with_policy(claim(), modifier_pairs=frozenset({("97140", "97124")}))
+    found = only(run("modifier.payer_pair", target), "modifier.payer_pair",
+                 Severity.BLOCKING)
+    assert found.line == 2 and found.code == "97140"
+    assert "billed with 97124" in found.message and "XS" in found.message
+    assert "separate body region" in found.fix
+    # A 59-only payer wants 59, and an X modifier does not satisfy it.
+    strict = with_policy(target, modifier_style=ModifierStyle.MODIFIER_59)
+    lines = (CLEAN_LINES[0], replace(CLEAN_LINES[1], modifiers=("XS", "GP")))
+    found = only(run("modifier.payer_pair", replace(strict, lines=lines)),
+                 "modifier.payer_pair", Severity.BLOCKING)
+    assert "carries 59" in found.message
+    lines = (CLEAN_LINES[0], replace(CLEAN_LINES[1], modifiers=("59", "GP")))
+    assert run("modifier.payer_pair", replace(strict, lines=lines)) == []
+    # The partner not billed: nothing to bundle.
+    assert run("modifier.payer_pair", replace(target, lines=(CLEAN_LINES[1],))) == []
+
+
 def test_therapy_modifier_missing_on_an_always_therapy_code_blocks():
     lines = (CLEAN_LINES[0], replace(CLEAN_LINES[1], modifiers=()))
     found = only(run("modifier.therapy_missing", with_lines(*lines)),

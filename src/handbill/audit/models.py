@@ -26,11 +26,21 @@ class AuditEvent(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     detail = models.JSONField(default=dict, blank=True)
     occurred_at = models.DateTimeField()
+    # The patient the event concerns (the target's own patient), so "who looked at this
+    # patient" is one indexed lookup. A plain id, not a foreign key: the trail outlives rows.
+    patient_id = models.BigIntegerField(null=True, blank=True)
+    # Where the request came from (REMOTE_ADDR, or the proxy's forwarded address when
+    # HANDBILL_TRUSTED_PROXIES says so); empty for the command line and jobs.
+    source_address = models.GenericIPAddressField(null=True, blank=True)
+    # web, api or cli: how the actor reached Handbill.
+    channel = models.CharField(max_length=8, blank=True, default="", db_default="")
 
     class Meta:
         indexes = [
             models.Index(fields=["practice", "occurred_at"]),
             models.Index(fields=["object_type", "object_id"]),
+            models.Index(fields=["patient_id", "occurred_at"]),
+            models.Index(fields=["actor", "occurred_at"]),
         ]
 
     def __str__(self) -> str:

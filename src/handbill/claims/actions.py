@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from django.db import transaction
 from django.db.models import Q
@@ -24,7 +24,7 @@ from handbill.claims.models import (
     Status,
 )
 from handbill.core import claimdata as cd
-from handbill.core.claim_builder import BuildError, build_lines
+from handbill.core.claim_builder import BuildError, BuiltClaim, build_lines
 from handbill.core.claim_status import ClaimStatus, TransitionError, check_transition
 from handbill.core.money import Cents
 from handbill.core.scrub import scrub as run_scrub
@@ -128,6 +128,44 @@ def _event(
     )
 
 
+def code_visit(
+    visit: Visit, coverage: Coverage | None, edits: EditTables | None
+) -> tuple[BuiltClaim, PayerPolicy | None, EditTables]:
+    """The note's services coded for this coverage's payer as its policy reads today."""
+    on = visit.date_of_service
+    payer = coverage.payer if coverage is not None else None
+    policy = _policy_for(payer.pk if payer else None, on)
+    tables = (
+        edits
+        if edits is not None
+        else _edit_tables(
+            on,
+            {entry.code for entry in visit.services.all()},
+            payer.payer_type if payer else None,
+        )
+    )
+    fees = {fee.code: Cents(fee.charge_cents) for fee in visit.practice.fees.all()}
+    try:
+        built = build_lines(
+            note=snapshot.note_of(visit),
+            policy=policy,
+            taxonomy=visit.provider.taxonomy,
+            fee_schedule=fees,
+            edits=tables,
+            payer_type=payer.payer_type if payer else "self_pay",
+        )
+    except BuildError as exc:
+        raise ClaimError(str(exc)) from None
+    if not built.lines:
+        raise ClaimError(
+            "nothing on this note is billable to this payer: "
+            + "; ".join(flag.message for flag in built.flags)
+            if built.flags
+            else "the note has no services"
+        )
+    return built, policy, tables
+
+
 @transaction.atomic
 def build_claim(
     *,
@@ -157,36 +195,7 @@ def build_claim(
         )
     on = visit.date_of_service
     payer = coverage.payer if coverage is not None else None
-    policy = _policy_for(payer.pk if payer else None, on)
-    tables = (
-        edits
-        if edits is not None
-        else _edit_tables(
-            on,
-            {entry.code for entry in visit.services.all()},
-            payer.payer_type if payer else None,
-        )
-    )
-    fees = {fee.code: Cents(fee.charge_cents) for fee in practice.fees.all()}
-    note = snapshot.note_of(visit)
-    try:
-        built = build_lines(
-            note=note,
-            policy=policy,
-            taxonomy=visit.provider.taxonomy,
-            fee_schedule=fees,
-            edits=tables,
-            payer_type=payer.payer_type if payer else "self_pay",
-        )
-    except BuildError as exc:
-        raise ClaimError(str(exc)) from None
-    if not built.lines:
-        raise ClaimError(
-            "nothing on this note is billable to this payer: "
-            + "; ".join(flag.message for flag in built.flags)
-            if built.flags
-            else "the note has no services"
-        )
+    built, policy, tables = code_visit(visit, coverage, edits)
     codes = {line.code for line in built.lines}
     claim = Claim.objects.create(
         practice=practice,
@@ -272,6 +281,7 @@ def claim_snapshot(claim: Claim) -> cd.Claim:
         ),
         history=snapshot.history_of(visit, claim.coverage, excluding_claim_id=claim.pk),
         frequency=claim.frequency,
+        secondary_to=claim.primary_claim.number if claim.primary_claim_id else "",
         # Eligibility (issue 8): the latest answered 271 of this coverage, for the scrubber.
         eligibility=_eligibility_of(claim.coverage),
     )
@@ -375,6 +385,21 @@ def unresolved_blocking(claim: Claim) -> list[ClaimFinding]:
     ]
 
 
+def unresolved_blocking_by_claim(claim_ids: list[int]) -> dict[int, list[ClaimFinding]]:
+    """:func:`unresolved_blocking` for many claims in two queries (a batch holds thousands)."""
+    overridden = set(
+        FindingOverride.objects.filter(claim_id__in=claim_ids).values_list(
+            "claim_id", "rule", "line")
+    )
+    found: dict[int, list[ClaimFinding]] = {}
+    for finding in ClaimFinding.objects.filter(claim_id__in=claim_ids, severity="blocking"):
+        key = (finding.claim_id, finding.rule)
+        if (*key, finding.line) in overridden or (*key, None) in overridden:
+            continue
+        found.setdefault(finding.claim_id, []).append(finding)
+    return found
+
+
 @transaction.atomic
 def override_finding(
     *,
@@ -456,7 +481,7 @@ def mark_ready(
     if blocking:
         raise BlockedError(blocking)
     move = _move(claim, ClaimStatus.READY, by=by, at=at, note="scrubbed clean or overridden")
-    _post_charge(move.claim, by=by, at=at)
+    post_ready_effects(move.claim, by=by, at=at)
     return move.claim
 
 
@@ -476,7 +501,10 @@ def transition(
         raise ClaimError("use mark_ready: a claim becomes ready only through the scrubber")
     move = _move(claim, target, by=by, at=at, note=note)
     if move.from_status == ClaimStatus.READY and target in (ClaimStatus.DRAFT, ClaimStatus.VOID):
-        _reverse_charge(move.claim, by=by, at=at, reason=note or f"claim back to {target.value}")
+        undo_ready_effects(move.claim, by=by, at=at,
+                           reason=note or f"claim back to {target.value}")
+    if target is ClaimStatus.VOID and move.claim.replaces_id is not None:
+        _restore_original(move.claim, by=by, at=at)
     return move.claim
 
 
@@ -497,19 +525,127 @@ def _post_charge(claim: Claim, *, by: AbstractBaseUser | None, at: datetime) -> 
     )
 
 
-def _reverse_charge(
+def _open_postings(claim: Claim, kinds: list[str]) -> list[Any]:
+    from handbill.ledger.models import LedgerTransaction
+
+    return list(
+        LedgerTransaction.objects.filter(
+            practice_id=claim.practice_id,
+            kind__in=kinds,
+            source_type="claim",
+            source_id=str(claim.pk),
+            reversed_by__isnull=True,
+        ).order_by("pk")
+    )
+
+
+def post_ready_effects(claim: Claim, *, by: AbstractBaseUser | None, at: datetime) -> None:
+    """What a claim puts on the books when it becomes ready to send.
+
+    - an original: its charge, owed by its payer;
+    - a replacement (7): its own charge, and the original's charge is reversed, so the visit is
+      charged once (the payer's reversal of the original's payment arrives on its 835);
+    - a void (8): no charge of its own; the original's charge is reversed;
+    - a secondary claim: no new charge (the visit was charged on the primary claim); what the
+      primary left the patient moves from the patient's A/R to the secondary payer's.
+    """
+    if claim.frequency in ("7", "8") and claim.replaces_id is not None:
+        original = Claim.objects.get(pk=claim.replaces_id)
+        _reverse_open(original, by=by, at=at,
+                      reason=f"{claim.get_frequency_display().lower()} {claim.number} "
+                      f"corrects claim {original.number}")
+        if claim.frequency == "8":
+            return
+    if claim.primary_claim_id is not None:
+        _transfer_to_secondary(claim, by=by, at=at)
+        return
+    _post_charge(claim, by=by, at=at)
+
+
+def undo_ready_effects(
     claim: Claim, *, by: AbstractBaseUser | None, at: datetime, reason: str
 ) -> None:
-    """Take back the charge a claim posted when it became ready (it went back to draft or void)."""
-    from handbill.ledger import posting
-    from handbill.ledger.models import LedgerTransaction, TransactionKind
+    """Take back what :func:`post_ready_effects` posted (the claim went back to draft or void):
+    reversing entries, never edits; a correction's original gets its charge again."""
+    _reverse_open(claim, by=by, at=at, reason=reason)
+    if claim.frequency in ("7", "8") and claim.replaces_id is not None:
+        from handbill.ledger.models import TransactionKind
 
-    open_charges = LedgerTransaction.objects.filter(
+        original = Claim.objects.select_related("practice", "payer", "patient").get(
+            pk=claim.replaces_id)
+        if not _open_postings(original, [TransactionKind.CHARGE]):
+            _post_charge(original, by=by, at=at)
+
+
+def _reverse_open(
+    claim: Claim, *, by: AbstractBaseUser | None, at: datetime, reason: str
+) -> None:
+    """Reverse the charge (or the transfer to a secondary payer) a claim posted when ready."""
+    from handbill.ledger import posting
+    from handbill.ledger.models import TransactionKind
+
+    for txn in _open_postings(
+        claim, [TransactionKind.CHARGE, TransactionKind.TRANSFER_TO_PAYER]
+    ):
+        posting.reverse(txn, by=by, at=at, reason=reason)
+
+
+def _transfer_to_secondary(claim: Claim, *, by: AbstractBaseUser | None, at: datetime) -> None:
+    """Move the patient's share of the primary claim to the secondary payer's A/R.
+
+    The legs name each claim: the patient's A/R is credited on the primary claim (its balance
+    there drops), the secondary payer's A/R is debited on the secondary claim, where that
+    payer's 835 will post. Only what the patient still owes on the primary claim moves, up to
+    the primary's remaining patient liability (a copay paid at the desk stays paid).
+    """
+    from handbill.core.secondary import prior_payer_from_json
+    from handbill.ledger import posting
+    from handbill.ledger.balances import claim_balance
+    from handbill.ledger.models import AccountKind, TransactionKind
+
+    primary = Claim.objects.select_related("practice").get(pk=claim.primary_claim_id)
+    liability = Cents(0)
+    for data in claim.prior_payers:
+        remaining = prior_payer_from_json(data).remaining_patient_liability
+        if remaining is not None:
+            liability = liability + remaining
+    owed = claim_balance(primary.practice, primary.number, kinds=[AccountKind.AR_PATIENT])
+    amount = Cents(min(owed.value, liability.value))
+    if amount.value <= 0 or claim.payer is None:
+        return
+    patient_ref = claim.patient.account_number
+    posting.post(
         practice=claim.practice,
-        kind=TransactionKind.CHARGE,
-        source_type="claim",
-        source_id=str(claim.pk),
-        reversed_by__isnull=True,
+        kind=TransactionKind.TRANSFER_TO_PAYER,
+        legs=[
+            posting.debit(
+                posting.account_for(claim.practice, AccountKind.AR_INSURANCE, claim.payer),
+                amount, claim_ref=claim.number, patient_ref=patient_ref),
+            posting.credit(
+                posting.account_for(claim.practice, AccountKind.AR_PATIENT),
+                amount, claim_ref=primary.number, patient_ref=patient_ref),
+        ],
+        memo=f"Patient's share of claim {primary.number} billed to {claim.payer.name} "
+        f"on secondary claim {claim.number}"[:200],
+        effective_date=claim.practice.local_date(at),
+        at=at,
+        by=by,
+        source=("claim", claim.pk),
     )
-    for charge in open_charges:
-        posting.reverse(charge, by=by, at=at, reason=reason)
+
+
+def _restore_original(correction: Claim, *, by: AbstractBaseUser | None, at: datetime) -> None:
+    """A correction abandoned before it was sent: its original goes back to the status it had
+    when the correction was made (the payer's answer still stands)."""
+    original = Claim.objects.get(pk=correction.replaces_id)
+    if original.status != ClaimStatus.CORRECTED:
+        return
+    if correction.submission_items.filter(batch__status="uploaded").exists():
+        return  # it reached the payer; the payer's answer decides the original's status
+    before = (
+        original.events.filter(to_status=ClaimStatus.CORRECTED).order_by("-at", "-pk")
+        .values_list("from_status", flat=True).first()
+    )
+    if before:
+        _move(original, ClaimStatus(before), by=by, at=at,
+              note=f"correction {correction.number} was voided before it was sent")

@@ -59,9 +59,19 @@ class Claim(models.Model):
     )
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
     frequency = models.CharField(max_length=1, choices=Frequency.choices, default="1")
+    # The original a replacement (7) or void (8) corrects; its payer claim number is REF*F8.
     replaces = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="replaced_by"
     )
+    # A secondary claim: the primary payer's claim for the same visit, and that payer's
+    # adjudication as the 837 carries it (loops 2320/2330/2430, handbill.core.secondary JSON),
+    # kept as it was when the secondary was built.
+    primary_claim = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="secondary_claims"
+    )
+    prior_payers = models.JSONField(default=list, blank=True)
+    # SBR05 when Medicare is the secondary payer: why the other plan pays first (MSP type).
+    msp_type = models.CharField(max_length=2, blank=True)
     date_of_service = models.DateField()
     place_of_service = models.CharField(max_length=2)
     diagnoses = models.JSONField(default=list)  # dotted ICD-10-CM codes, order = A..L
@@ -92,6 +102,10 @@ class Claim(models.Model):
             models.CheckConstraint(
                 condition=Q(frequency="1") | Q(replaces__isnull=False),
                 name="claim_replacement_names_original",
+            ),
+            models.CheckConstraint(
+                condition=Q(msp_type="") | Q(primary_claim__isnull=False),
+                name="claim_msp_type_only_on_secondary",
             ),
         ]
         indexes = [

@@ -9,6 +9,7 @@ shared by many claims (a payer, a therapist, a location) are built once.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Iterable, Sequence
@@ -22,6 +23,7 @@ from handbill.claims.models import Claim, ClaimLine
 from handbill.core import outbound as ob
 from handbill.core.codes import cpt
 from handbill.core.money import Cents
+from handbill.core.secondary import prior_payer_from_json
 from handbill.practice.models import Location, Payer, PayerType, Practice, Provider, TaxIdKind
 
 # CMS-1500 box 1 by payer type; Medicare Advantage plans are billed as group health plans.
@@ -50,6 +52,7 @@ _CLAIM_COLUMNS = (
     "pk", "number", "practice_id", "provider_id", "payer_id", "visit__location_id",
     "date_of_service", "patient_id",
     "frequency", "payer_claim_number", "replaces__payer_claim_number", "place_of_service",
+    "prior_payers", "msp_type",
     "diagnoses_text", "total_charge_cents",
     "patient__account_number", "patient__first_name", "patient__middle_initial",
     "patient__last_name", "patient__birth_date", "patient__sex", "patient__address_line1",
@@ -292,6 +295,7 @@ def _claim_from_row(
     (
         _pk, number, practice_id, provider_id, payer_id, location_id, date_of_service,
         patient_id, frequency, payer_claim_number, replaced_payer_claim_number, place_of_service,
+        prior_payers, msp_type,
         diagnoses, total_charge_cents,
         account_number, first_name, middle_initial, last_name, birth_date, sex,
         line1, line2, city, state, postal_code, phone,
@@ -336,6 +340,9 @@ def _claim_from_row(
         )
         parties = lookups.parties[(patient_id, coverage_id, payer_id)] = (subscriber, patient)
     subscriber, patient = parties
+    if msp_type:
+        # Medicare as the secondary payer: SBR05 says why the other plan paid first.
+        subscriber = dataclasses.replace(subscriber, insurance_type_code=msp_type)
     provider = lookups.providers[provider_id]
     rendering = None if provider.npi == billing.npi else lookups.provider_refs[provider_id]
     referring = None
@@ -365,8 +372,10 @@ def _claim_from_row(
         payer=lookups.payer_values[payer_id] if payer is not None else SELF_PAY,
         patient=patient,
         patient_account_number=account_number,
+        # REF*F8 names the claim being corrected: the original's payer claim number (this
+        # claim's own, once its payer answers, is a different one).
         payer_claim_number=(
-            (payer_claim_number or replaced_payer_claim_number or "") if frequency != "1" else ""
+            (replaced_payer_claim_number or payer_claim_number or "") if frequency != "1" else ""
         ),
         prior_authorization=authorization_number or "",
         referral_number=(referral_number or "") if referral_kind == "referral" else "",
@@ -377,6 +386,7 @@ def _claim_from_row(
         rendering=rendering,
         referring=referring,
         facility=lookups.facilities.get(location_id) if location_id is not None else None,
+        prior_payers=tuple(prior_payer_from_json(data) for data in prior_payers or ()),
     )
 
 

@@ -88,9 +88,13 @@ def authorization_usage(
     """Visits, units per code and dollars that live claims have drawn on an authorization."""
     from handbill.claims.models import Claim, ClaimLine
 
-    claims = Claim.objects.filter(status__in=[s.value for s in LIVE]).filter(
-        authorization=authorization
-    ) | Claim.objects.filter(status__in=[s.value for s in LIVE]).filter(referral=authorization)
+    # A corrected claim's visit is counted through its replacement, and a void uses nothing:
+    # a visit billed, replaced and voided draws on the authorization once, or not at all.
+    counted = [s.value for s in LIVE if s.value != "corrected"]
+    claims = (
+        Claim.objects.filter(status__in=counted).filter(authorization=authorization)
+        | Claim.objects.filter(status__in=counted).filter(referral=authorization)
+    ).exclude(frequency="8")
     if excluding_claim_id is not None:
         claims = claims.exclude(pk=excluding_claim_id)
     claim_ids = list(claims.values_list("pk", flat=True).distinct())

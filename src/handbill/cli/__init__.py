@@ -28,6 +28,12 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.x12",
     "handbill.cli.sandbox",
     "handbill.cli.eligibility",
+    # After claims: it adds correct, reopen, secondary and appeal under ``handbill claims``.
+    "handbill.cli.money_back",
+    "handbill.cli.followup",
+    "handbill.cli.portability",
+    "handbill.cli.api_tokens",
+    "handbill.cli.audit",
 ]
 
 

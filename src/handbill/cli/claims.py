@@ -13,10 +13,16 @@ from typing import Any
 
 from handbill.cli import CommandError, setup_django
 
+# The ``handbill claims`` sub-command group, once registered (see money_back).
+CLAIMS_ACTIONS: list[Any] = []
+
 
 def register(subparsers: Any) -> None:
     parser = subparsers.add_parser("claims", help="build, scrub and show claims")
     actions = parser.add_subparsers(dest="claims_command", required=True, metavar="ACTION")
+    # Other modules add their actions under ``handbill claims`` (money_back: correct, reopen,
+    # secondary, appeal); they find this group here.
+    CLAIMS_ACTIONS.append(actions)
 
     build = actions.add_parser("build", help="build claims from signed notes")
     build.add_argument(

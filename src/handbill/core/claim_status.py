@@ -3,6 +3,11 @@
 draft → ready → submitted → accepted | rejected → paid | partially paid | denied →
 (corrected → submitted) | appealed → closed. Anything not in the table is refused, so a claim
 cannot jump from draft to paid or be reopened after it is closed.
+
+A rejected claim never reached adjudication, so it is reopened (back to draft), fixed and sent
+again as a new original. An adjudicated claim is never edited: a replacement (frequency 7) or
+void (8) is a new claim that names it, and the original waits as *corrected*; if that
+correction is abandoned before it is sent, the original goes back to what the payer said.
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ class ClaimStatus(StrEnum):
     PAID = "paid"
     PARTIALLY_PAID = "partially_paid"
     DENIED = "denied"
-    CORRECTED = "corrected"  # a correction is prepared and waits to be sent
+    # A replacement or void of this claim exists (Claim.replaced_by); or, for a claim the payer
+    # adjudicated again after all, what it was before.
+    CORRECTED = "corrected"
     APPEALED = "appealed"
     CLOSED = "closed"
     VOID = "void"
@@ -33,11 +40,13 @@ TRANSITIONS: dict[ClaimStatus, frozenset[ClaimStatus]] = {
     S.SUBMITTED: frozenset({S.ACCEPTED, S.REJECTED, S.PAID, S.PARTIALLY_PAID, S.DENIED}),
     S.ACCEPTED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED}),
     # A rejected claim is fixed and sent again as a new original.
-    S.REJECTED: frozenset({S.CORRECTED, S.VOID}),
+    S.REJECTED: frozenset({S.DRAFT, S.CORRECTED, S.VOID}),
     S.PAID: frozenset({S.CLOSED, S.CORRECTED, S.PARTIALLY_PAID, S.DENIED}),
     S.PARTIALLY_PAID: frozenset({S.PAID, S.CORRECTED, S.APPEALED, S.CLOSED, S.DENIED}),
     S.DENIED: frozenset({S.CORRECTED, S.APPEALED, S.CLOSED, S.PAID, S.PARTIALLY_PAID}),
-    S.CORRECTED: frozenset({S.SUBMITTED, S.VOID}),
+    S.CORRECTED: frozenset(
+        {S.SUBMITTED, S.VOID, S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}
+    ),
     S.APPEALED: frozenset({S.PAID, S.PARTIALLY_PAID, S.DENIED, S.CLOSED}),
     S.CLOSED: frozenset(),
     S.VOID: frozenset(),

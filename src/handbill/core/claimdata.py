@@ -193,6 +193,9 @@ class Claim:
     authorizations: tuple[Authorization, ...] = ()
     history: History = field(default_factory=History)
     frequency: str = "1"
+    # A secondary (or tertiary) claim: the claim id of the earlier payer's claim for the same
+    # visit, whose lines it bills again by design (not a duplicate).
+    secondary_to: str = ""
     # The latest answered eligibility check of the claim's coverage (None: never checked).
     eligibility: EligibilitySummary | None = None
 

@@ -190,6 +190,9 @@ class PriorPayer:
     relationship: str = "18"
     # Loop 2430: what this payer did with each line, matched to our lines by REF*6R.
     line_adjudications: tuple[LineAdjudication, ...] = ()
+    # 2320 AMT*EAF: what this payer left the patient to pay (deductible, coinsurance, copay),
+    # the amount the next payer is asked to consider; None leaves the segment out.
+    remaining_patient_liability: Cents | None = None
 
 
 @dataclass(frozen=True, slots=True)

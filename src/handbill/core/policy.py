@@ -125,6 +125,7 @@ _RULE_FIELDS = frozenset(
         "referral",
         "authorization_after_visits",
         "prior_authorization_codes",
+        "modifier_pairs",
         "timely_filing_days",
         "line_style",
         "expected_allowed",
@@ -171,6 +172,11 @@ class PayerPolicy:
     # Codes that need a prior authorization from the first visit, whatever the visit count
     # (a plan may pay 97124 freely but want an authorization for 97112).
     prior_authorization_codes: frozenset[str] = frozenset()
+    # Pairs this payer bundles on one day unless the first code carries a bypass modifier
+    # (59, or an X modifier when the payer takes them): (that code, the code it goes with).
+    # For pairs the NCCI tables do not list, or a payer stricter than NCCI; usually learned
+    # from repeated CO-97/236 denials (docs/followup.md).
+    modifier_pairs: frozenset[tuple[str, str]] = frozenset()
 
     def in_force(self, on: date) -> bool:
         return self.effective_date <= on and (self.end_date is None or on < self.end_date)
@@ -376,6 +382,24 @@ def _fees(table: Mapping[str, Any], where: str) -> dict[str, Fee]:
     return fees
 
 
+def _modifier_pairs(table: Mapping[str, Any], where: str) -> frozenset[tuple[str, str]]:
+    raw = table.get("modifier_pairs", [])
+    here = f"{where}: modifier_pairs"
+    shape = 'a list of [code, partner] pairs, e.g. [["97140", "97124"]]'
+    if not isinstance(raw, list):
+        raise PolicyError(f"{here} must be {shape}, not {_shown(raw)}")
+    pairs: set[tuple[str, str]] = set()
+    for item in raw:
+        if not isinstance(item, list) or len(item) != 2:
+            raise PolicyError(f"{here} must be {shape}; {item!r} is not a pair of codes")
+        code, partner = _code(item[0], here), _code(item[1], here)
+        if code == partner:
+            raise PolicyError(f"{here}: [{code}, {partner}] pairs a code with itself; name "
+                              "the code that needs the modifier and the code it goes with")
+        pairs.add((code, partner))
+    return frozenset(pairs)
+
+
 def _therapy_modifier(table: Mapping[str, Any], where: str) -> str | None:
     value = table.get("therapy_modifier", "")
     if value not in ("", *THERAPY_MODIFIERS):
@@ -452,6 +476,7 @@ def policy_from_mapping(
         requires_claim_number=_optional_bool(table, "requires_claim_number", where),
         notes=_optional_text(table, "notes", where),
         prior_authorization_codes=_codes(prior_auth_raw, f"{where}: prior_authorization_codes"),
+        modifier_pairs=_modifier_pairs(table, where),
     )
 
 
@@ -519,6 +544,9 @@ def rules_of(policy: PayerPolicy) -> dict[str, Any]:
     for key, value in optional:
         if value is not None:
             rules[key] = value
+    # Left out when empty too, so policies without it compare equal to their shipped files.
+    if policy.modifier_pairs:
+        rules["modifier_pairs"] = [list(pair) for pair in sorted(policy.modifier_pairs)]
     return rules
 
 

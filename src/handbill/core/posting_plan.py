@@ -42,9 +42,10 @@ status. CLP02 = 23 and 25 post nothing but are listed.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -863,15 +864,19 @@ def build_plan(
     *,
     era_payer_key: int | None,
     default_date: date,
+    aliases: Mapping[str, str] | None = None,
 ) -> PostingPlan:
     """The posting plan for one 835 payment against our claims.
 
     ``claims`` are the practice's claims the remittance may name (by CLP01 and by PLB
     reference); extra ones are harmless. ``era_payer_key`` is the payer this payment comes
     from when known (for unapplied money and PLB accounts). ``default_date`` is the
-    accounting date when the file carries no payment date.
+    accounting date when the file carries no payment date. ``aliases`` maps a CLP01 that
+    names none of our claims to the claim number a biller chose for it (a payer that mangled
+    our claim number); that claim then matches as if the payer had sent its number.
     """
     ours = {claim.number: claim for claim in claims}
+    chosen = aliases or {}
     by_payer_number: dict[str, OurClaim] = {}
     base = f"835:{remit.payer_identifier}:{remit.trace}"
     seen: dict[tuple[str, str], int] = defaultdict(int)
@@ -882,8 +887,13 @@ def build_plan(
         seen[(rc.claim_id, rc.status)] += 1
         occurrence = seen[(rc.claim_id, rc.status)]
         key = (base, rc.claim_id, rc.status, str(occurrence))
-        planned = _plan_claim(position, rc, ours.get(rc.claim_id), occurrence, key,
+        alias = chosen.get(rc.claim_id) if rc.claim_id not in ours else None
+        planned = _plan_claim(position, rc, ours.get(alias or rc.claim_id), occurrence, key,
                               era_payer_key, unmatched, warnings)
+        if alias and planned.claim_key is not None:
+            planned = dataclasses.replace(planned, notes=(
+                f"CLP01 {rc.claim_id} names no claim of ours; matched by hand to claim "
+                f"{planned.claim_number}", *planned.notes))
         planned_claims.append(planned)
         if planned.claim_key is not None and rc.payer_claim_number:
             by_payer_number[rc.payer_claim_number] = ours[planned.claim_number]

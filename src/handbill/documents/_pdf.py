@@ -22,6 +22,8 @@ from datetime import UTC, date, datetime
 
 from fpdf import FPDF
 
+from handbill.core.outbound import Address, PersonName
+
 _SPELLED: dict[str, str] = {
     "ß": "ss", "ẞ": "SS", "Æ": "AE", "æ": "ae", "Œ": "OE", "œ": "oe", "Ø": "O", "ø": "o",
     "Ł": "L", "ł": "l", "Đ": "D", "đ": "d", "Ð": "D", "ð": "d", "Þ": "TH", "þ": "th",
@@ -103,3 +105,33 @@ def zip_code(postal_code: str) -> str:
 def us_date(day: date) -> str:
     """03/02/2026: the way a client and her insurer read a date."""
     return f"{day.month:02d}/{day.day:02d}/{day.year:04d}"
+
+
+def fit_width(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut short with "..." to fit ``width`` points in the current font."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(text + "...") > width:
+        text = text[:-1]
+    return text + "..."
+
+
+def person_name(name: PersonName) -> str:
+    return " ".join(
+        part for part in (name.first, name.middle, name.last, name.suffix) if part.strip()
+    )
+
+
+def address_lines(address: Address) -> tuple[str, ...]:
+    street = ", ".join(part for part in (address.line1.strip(), address.line2.strip()) if part)
+    city = f"{address.city.strip()}, {address.state.strip()} {zip_code(address.postal_code)}"
+    return street, city
+
+
+def phone_text(phone: str) -> str:
+    digits = "".join(ch for ch in phone if ch.isdigit())
+    if len(digits) == 11 and digits.startswith("1"):
+        digits = digits[1:]
+    if len(digits) == 10:
+        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
+    return phone.strip()

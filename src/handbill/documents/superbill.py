@@ -21,16 +21,23 @@ from handbill.core.codes import cpt, icd10, pos, taxonomy
 from handbill.core.codes.icd10_index import Icd10Index
 from handbill.core.money import Cents, total
 from handbill.core.outbound import (
-    Address,
     BillingProvider,
     OutboundError,
     OutClaim,
     OutLine,
-    PersonName,
     ProviderRef,
     TaxIdQualifier,
 )
-from handbill.documents._pdf import finish, latin1_text, new_document, us_date, zip_code
+from handbill.documents._pdf import (
+    address_lines,
+    finish,
+    fit_width,
+    latin1_text,
+    new_document,
+    person_name,
+    phone_text,
+    us_date,
+)
 
 __all__ = ["CLIENT_NOTE", "render_superbill"]
 
@@ -95,7 +102,7 @@ def render_superbill(
     pdf.add_page()
     client = claim.patient.name if claim.patient is not None else claim.subscriber.name
     # Every page names the client, so a loose second page still finds its owner.
-    writer = _Writer(pdf, f"{claim.claim_id} - {_person(client)}")
+    writer = _Writer(pdf, f"{claim.claim_id} - {person_name(client)}")
     _heading(writer, claim, billing, issued_on)
     _provider_and_client(writer, claim, billing, provider)
     _diagnoses(writer, claim, icd10_index)
@@ -205,7 +212,7 @@ def _heading(writer: _Writer, claim: OutClaim, billing: BillingProvider, issued_
     top = writer.y
     writer.text_line(billing.display_name, size=15, style="B", height=18,
                      width=_CONTENT * 0.6)
-    for text in (*_address_lines(billing.address), _phone_text(billing.phone)):
+    for text in (*address_lines(billing.address), phone_text(billing.phone)):
         if text:
             writer.text_line(text, size=9, height=11, width=_CONTENT * 0.6)
     left_bottom = writer.y
@@ -256,10 +263,10 @@ def _provider_and_client(
         name, born = patient.name, patient.birth_date
         address, phone = patient.address, patient.phone
     client_rows = [
-        ("Client", _person(name)),
+        ("Client", person_name(name)),
         ("Date of birth", us_date(born) if born is not None else ""),
-        ("Address", ", ".join(_address_lines(address)) if address is not None else ""),
-        ("Phone", _phone_text(phone)),
+        ("Address", ", ".join(address_lines(address)) if address is not None else ""),
+        ("Phone", phone_text(phone)),
         ("Account", claim.patient_account_number or claim.claim_id),
     ]
     if claim.payer.payer_id and claim.subscriber.member_id:
@@ -323,7 +330,7 @@ def _service_row(writer: _Writer, claim: OutClaim, line: OutLine) -> None:
     writer.font(9)
     writer.pdf.set_x(_MARGIN)
     for column, text in zip(_COLUMNS, cells, strict=True):
-        fitted = _fit_width(writer.pdf, latin1_text(text), column.width - 3)
+        fitted = fit_width(writer.pdf, latin1_text(text), column.width - 3)
         writer.pdf.cell(w=column.width, h=14, text=fitted, align=column.align)
     writer.pdf.ln(14)
 
@@ -403,22 +410,8 @@ def _service_period(claim: OutClaim) -> str:
     return f"Dates of service: {us_date(first)} to {us_date(last)}"
 
 
-def _fit_width(pdf: FPDF, text: str, width: float) -> str:
-    if pdf.get_string_width(text) <= width:
-        return text
-    while text and pdf.get_string_width(text + "...") > width:
-        text = text[:-1]
-    return text + "..."
-
-
-def _person(name: PersonName) -> str:
-    return " ".join(
-        part for part in (name.first, name.middle, name.last, name.suffix) if part.strip()
-    )
-
-
 def _provider_name(provider: ProviderRef) -> str:
-    name = _person(provider.name)
+    name = person_name(provider.name)
     return f"{name}, {provider.credentials}" if provider.credentials else name
 
 
@@ -450,21 +443,6 @@ def _tax_id_text(billing: BillingProvider) -> str:
     # A sole proprietor's SSN goes to the client's insurer only as its last four digits: the
     # superbill passes through the client's hands.
     return f"XXX-XX-{digits[-4:]}" if len(digits) >= 4 else ""
-
-
-def _address_lines(address: Address) -> tuple[str, ...]:
-    street = ", ".join(part for part in (address.line1.strip(), address.line2.strip()) if part)
-    city = f"{address.city.strip()}, {address.state.strip()} {zip_code(address.postal_code)}"
-    return street, city
-
-
-def _phone_text(phone: str) -> str:
-    digits = "".join(ch for ch in phone if ch.isdigit())
-    if len(digits) == 11 and digits.startswith("1"):
-        digits = digits[1:]
-    if len(digits) == 10:
-        return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
-    return phone.strip()
 
 
 def _place_name(code: str) -> str:

@@ -32,6 +32,7 @@ from zoneinfo import ZoneInfo
 
 from django.db import IntegrityError, transaction
 
+from handbill.audit.context import current_source
 from handbill.audit.models import AuditEvent
 from handbill.audit.record import record
 from handbill.core.money import Cents
@@ -539,6 +540,8 @@ def post_many(
     legs: list[tuple[object, ...]] = []
     events: list[tuple[object, ...]] = []
     label = LedgerTransaction._meta.label_lower
+    source = current_source()
+    address, channel = (source.address, source.channel) if source else (None, "cli")
     for txn_id, (index, entry, kind, amount, _source) in zip(ids, fresh, strict=True):
         results[index] = txn_id
         for leg in entry.legs:
@@ -551,11 +554,11 @@ def post_many(
         events.append((practice.pk, user_id, "ledger.post", label, str(txn_id), json.dumps({
             "kind": kind, "total_cents": amount.value,
             "effective_date": entry.effective_date.isoformat(), "legs": len(entry.legs),
-            "idempotency_key": entry.idempotency_key}), at))
+            "idempotency_key": entry.idempotency_key}), at, address, channel))
     insert_rows(Leg, ("transaction_id", "practice_id", "account_id", "debit_cents",
                       "credit_cents", "claim_ref", "line_ref", "patient_ref"), legs)
     insert_rows(AuditEvent, ("practice_id", "actor_id", "action", "object_type", "object_id",
-                             "detail", "occurred_at"), events)
+                             "detail", "occurred_at", "source_address", "channel"), events)
     return results
 
 

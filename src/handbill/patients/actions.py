@@ -56,6 +56,15 @@ def register_patient(
     *, practice: Practice, data: PatientInput, by: AbstractBaseUser | None, at: datetime
 ) -> Patient:
     authorize(by, practice, "edit_patients")
+    _check_patient(practice, data, at)
+    patient = Patient.objects.create(practice=practice, created_at=at, **data.__dict__)
+    record(action="patient.create", at=at, by=by, practice=practice, target=patient)
+    return patient
+
+
+def _check_patient(
+    practice: Practice, data: PatientInput, at: datetime, patient_pk: int | None = None
+) -> None:
     for name in (
         "account_number",
         "first_name",
@@ -69,10 +78,26 @@ def register_patient(
             raise RecordError(f"patient {name.replace('_', ' ')} is required")
     if data.birth_date > at.date():
         raise RecordError("birth date is in the future")
-    if Patient.objects.filter(practice=practice, account_number=data.account_number).exists():
+    taken = Patient.objects.filter(practice=practice, account_number=data.account_number)
+    if patient_pk is not None:
+        taken = taken.exclude(pk=patient_pk)
+    if taken.exists():
         raise RecordError(f"account number {data.account_number} is already used in this practice")
-    patient = Patient.objects.create(practice=practice, created_at=at, **data.__dict__)
-    record(action="patient.create", at=at, by=by, practice=practice, target=patient)
+
+
+@transaction.atomic
+def update_patient(
+    *, patient: Patient, data: PatientInput, by: AbstractBaseUser | None, at: datetime
+) -> Patient:
+    """Correct a patient's demographics (a new address, a misspelt name)."""
+    practice = patient.practice
+    authorize(by, practice, "edit_patients")
+    _check_patient(practice, data, at, patient_pk=patient.pk)
+    changed = sorted(k for k, v in data.__dict__.items() if getattr(patient, k) != v)
+    Patient.objects.filter(pk=patient.pk).update(**data.__dict__)
+    patient.refresh_from_db()
+    record(action="patient.update", at=at, by=by, practice=practice, target=patient,
+           fields=changed)
     return patient
 
 
@@ -114,6 +139,13 @@ def add_coverage(
     authorize(by, practice, "edit_patients")
     same_practice(practice, payer)
     _check_coverage(payer, data)
+    if Coverage.objects.filter(
+        patient=patient, order=data.order, start_date=data.start_date
+    ).exists():
+        raise RecordError(
+            f"the patient already has a coverage of order {data.order} starting "
+            f"{data.start_date.isoformat()}; correct that one, or give this one another order"
+        )
     values = {k: v for k, v in data.__dict__.items() if k != "extra"}
     coverage = Coverage.objects.create(practice=practice, patient=patient, payer=payer, **values)
     record(action="coverage.create", at=at, by=by, practice=practice, target=coverage)

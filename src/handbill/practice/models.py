@@ -40,6 +40,9 @@ class Practice(models.Model):
     # Last claim number handed out (CLM01); taken under a row lock so numbers never repeat.
     claim_sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField()
+    # Owners and billers of this practice sign in with a one-time code too (TOTP); changed
+    # only through handbill.practice.actions.set_two_factor_requirement, which audits it.
+    require_two_factor = models.BooleanField(default=False)
 
     class Meta:
         constraints = [

@@ -27,12 +27,13 @@ from zoneinfo import ZoneInfo
 from django.db import IntegrityError, transaction
 
 from handbill.audit.record import record
+from handbill.claims.models import Claim
 from handbill.core.posting_plan import PostingPlan, build_plan
-from handbill.practice.access import authorize
+from handbill.practice.access import authorize, same_practice
 from handbill.practice.models import Practice
 from handbill.remittance import ourclaims, writing
 from handbill.remittance.acknowledgements import process_acknowledgements
-from handbill.remittance.models import EraFile, EraStatus
+from handbill.remittance.models import EraFile, EraStatus, ManualMatch
 from handbill.remittance.reading import ReadPayment, RemittanceRefused, read_payments
 from handbill.remittance.writing import RemittanceError
 from handbill.submissions.models import InboxFile
@@ -51,6 +52,7 @@ __all__ = [
     "process_acknowledgements",
     "process_inbox",
     "refuse_posting",
+    "resolve_unmatched",
 ]
 
 _SUMMARY_LIMIT = 200
@@ -95,14 +97,20 @@ _PLAN_CACHE: dict[str, tuple[tuple[object, ...], PostingPlan]] = {}
 def _plan(era: EraFile, payment: ReadPayment, *, lock: bool = False) -> PostingPlan:
     remit = payment.remit
     cited = [p.reference.strip() for p in remit.provider_adjustments if p.reference.strip()]
-    claims = ourclaims.our_claims(era.practice, (c.claim_id for c in remit.claims), cited,
-                                  lock=lock)
+    # Claims a biller chose for CLP01s that name none of ours (resolve_unmatched).
+    aliases = dict(ManualMatch.objects.filter(era=era).values_list(
+        "patient_control_number", "claim__number")) if era.pk else {}
+    claims = ourclaims.our_claims(
+        era.practice, [*(c.claim_id for c in remit.claims), *aliases.values()], cited,
+        lock=lock)
     default_date = _local_date(era.practice, era.imported_at)
-    inputs = (era.sha256, era.transaction_index, era.payer_id, default_date, claims)
+    inputs = (era.sha256, era.transaction_index, era.payer_id, default_date, claims,
+              tuple(sorted(aliases.items())))
     cached = _PLAN_CACHE.get("last")
     if cached is not None and cached[0] == inputs:
         return cached[1]
-    plan = build_plan(remit, claims, era_payer_key=era.payer_id, default_date=default_date)
+    plan = build_plan(remit, claims, era_payer_key=era.payer_id, default_date=default_date,
+                      aliases=aliases)
     _PLAN_CACHE["last"] = (inputs, plan)
     return plan
 
@@ -233,6 +241,45 @@ def refuse_posting(
     record(action="remittance.refuse", at=at, by=by, practice=locked.practice, target=locked,
            reason=reason.strip())
     return locked
+
+
+@transaction.atomic
+def resolve_unmatched(
+    *, era: EraFile, patient_control_number: str, claim: Claim, by: AbstractBaseUser | None,
+    at: datetime,
+) -> PostingPlan:
+    """A biller says which of our claims an unmatched CLP01 means, before posting; returns the
+    plan made again with that choice (and keeps its summary on the ERA)."""
+    authorize(by, era.practice, "post_payments")
+    _check_at(at)
+    locked = EraFile.objects.select_for_update().select_related("practice").get(pk=era.pk)
+    same_practice(locked.practice, claim)
+    if locked.status not in (EraStatus.IMPORTED, EraStatus.PLANNED):
+        raise RemittanceError(
+            f"ERA #{locked.pk} is {locked.get_status_display().lower()}; only a remittance "
+            "not posted yet takes a claim chosen by hand")
+    payment = _read_era(locked)
+    before = _plan(locked, payment)
+    wanted = patient_control_number.strip()
+    if not any(u.claim_id == wanted and not u.line for u in before.unmatched):
+        raise RemittanceError(
+            f"CLP01 {wanted!r} is not an unmatched claim of ERA #{locked.pk}; nothing to resolve")
+    if claim.status in ("draft", "void") or claim.payer_id is None:
+        raise RemittanceError(
+            f"claim {claim.number} is {claim.get_status_display().lower()}"
+            f"{' and self-pay' if claim.payer_id is None else ''}; a payment can only go to a "
+            "claim that was sent to a payer")
+    ManualMatch.objects.create(era=locked, patient_control_number=wanted, claim=claim,
+                               by=_user(by), at=at)
+    plan = _plan(locked, payment)
+    locked.status = EraStatus.PLANNED
+    locked.plan_summary = plan.summary(limit=_SUMMARY_LIMIT)
+    locked.warnings = [*payment.warnings, *plan.warnings[:_SUMMARY_LIMIT]]
+    locked.save(update_fields=["status", "plan_summary", "warnings"])
+    record(action="remittance.resolve_unmatched", at=at, by=by, practice=locked.practice,
+           target=locked, patient_control_number=wanted, claim=claim.number,
+           trace=locked.trace_number)
+    return plan
 
 
 # --------------------------------------------------------------------------------------------

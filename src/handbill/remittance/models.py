@@ -100,6 +100,31 @@ class EraFile(models.Model):
         return f"ERA {self.trace_number or self.file_name} ({self.status})"
 
 
+class ManualMatch(models.Model):
+    """A biller's answer to an unmatched claim of a remittance not yet posted: the CLP01 the
+    payer sent means this claim of ours. The plan is made again with it, so the claim is posted
+    like any other; the payer's text stays as it came."""
+
+    era = models.ForeignKey(EraFile, on_delete=models.PROTECT, related_name="manual_matches")
+    patient_control_number = models.CharField(max_length=38)  # CLP01 as the payer sent it
+    claim = models.ForeignKey("claims.Claim", on_delete=models.PROTECT, related_name="+")
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["era", "patient_control_number"], name="manual_match_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"CLP01 {self.patient_control_number} → claim {self.claim_id}"
+
+
 OUTCOME_CHOICES = [(o.value, o.value.replace("_", " ").capitalize()) for o in Outcome]
 MATCHED_BY_CHOICES = [(m.value, m.value.replace("_", " ").capitalize()) for m in MatchedBy]
 EFFECT_CHOICES = [(e.value, e.value.replace("_", " ").capitalize()) for e in Effect]

@@ -190,6 +190,7 @@ def _claim_problems(
             "claim_id", "batch__file_name"
         )
     )
+    open_blocking = claim_actions.unresolved_blocking_by_claim(list(found))
     for pk in wanted:
         claim = found.get(pk)
         if claim is None:
@@ -197,7 +198,12 @@ def _claim_problems(
         if claim.practice_id != practice.pk:
             problems.append(f"claim {claim.number} belongs to another practice")
             continue
-        if pk in live:
+        if claim.status == Status.REJECTED:
+            problems.append(
+                f"claim {claim.number} was rejected; reopen it (handbill claims reopen), fix "
+                "what the rejection names and mark it ready, then it goes out as a new original"
+            )
+        elif pk in live:
             problems.append(
                 f"claim {claim.number} is already in batch {live[pk]}; it is not sent twice"
             )
@@ -206,6 +212,16 @@ def _claim_problems(
                 f"claim {claim.number} is {claim.get_status_display().lower()}, not ready; "
                 "only ready claims are submitted"
             )
+        else:
+            # Findings can change after a claim became ready (an eligibility answer or a
+            # reopened claim re-scrubs it); what blocks now still blocks.
+            blocking = open_blocking.get(pk, [])
+            if blocking:
+                listed = "; ".join(f"{f.rule}: {f.message}" for f in blocking)
+                problems.append(
+                    f"claim {claim.number} has {len(blocking)} open blocking finding(s) "
+                    f"({listed}); fix them or record an override, then send it"
+                )
         if claim.payer_id is None:
             problems.append(
                 f"claim {claim.number} has no payer (self-pay): print a superbill instead"

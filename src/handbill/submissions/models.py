@@ -232,3 +232,92 @@ class InboxFile(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.kind})"
+
+
+class JobStatus(models.TextChoices):
+    RUNNING = "running", "Sending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Upload failed"  # a file did not arrive: retry it
+    STOPPED = "stopped", "Stopped"  # a problem of the whole batch (the practice, the house)
+
+
+class SubmissionJob(models.Model):
+    """A biller's "submit these claims", sent one step (one file) at a time.
+
+    Each step takes the next ``step_size`` claims through ``actions.submit_claims``; a browser
+    asks for the next step while it shows the progress bar, so no background worker is needed
+    and a large batch never holds one request for minutes.
+    """
+
+    practice = models.ForeignKey(
+        Practice, on_delete=models.PROTECT, related_name="submission_jobs"
+    )
+    clearinghouse = models.ForeignKey(
+        Clearinghouse, on_delete=models.PROTECT, related_name="jobs"
+    )
+    status = models.CharField(max_length=8, choices=JobStatus.choices, default=JobStatus.RUNNING)
+    step_size = models.PositiveIntegerField(default=500)
+    claim_count = models.PositiveIntegerField()
+    error = models.TextField(blank=True)
+    # The batch whose upload failed, sent again by the retry button.
+    failed_batch = models.ForeignKey(
+        SubmissionBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    # Set while a step runs: a second poll arriving meanwhile shows the bar and waits.
+    step_started_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
+        related_name="+",
+    )
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(step_size__gte=1), name="job_step_positive"),
+            models.CheckConstraint(
+                condition=~Q(status="failed") | Q(failed_batch__isnull=False),
+                name="job_failed_has_batch",
+            ),
+        ]
+        indexes = [models.Index(fields=["practice", "status"])]
+
+    def __str__(self) -> str:
+        return f"submission job {self.pk} ({self.status})"
+
+
+class JobOutcome(models.TextChoices):
+    PENDING = "pending", "Waiting"
+    SUBMITTED = "submitted", "Submitted"
+    REFUSED = "refused", "Refused"
+    UPLOAD_FAILED = "upload_failed", "Upload failed"
+
+
+class SubmissionJobItem(models.Model):
+    """One claim of a job and what became of it."""
+
+    job = models.ForeignKey(SubmissionJob, on_delete=models.CASCADE, related_name="items")
+    claim = models.ForeignKey(Claim, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    outcome = models.CharField(
+        max_length=14, choices=JobOutcome.choices, default=JobOutcome.PENDING
+    )
+    reason = models.TextField(blank=True)
+    batch = models.ForeignKey(
+        SubmissionBatch, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["job", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "claim"], name="job_item_once"),
+            models.UniqueConstraint(fields=["job", "position"], name="job_item_position"),
+            models.CheckConstraint(
+                condition=~Q(outcome="refused") | ~Q(reason=""), name="job_refusal_has_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["job", "outcome", "position"])]
+
+    def __str__(self) -> str:
+        return f"{self.claim} in job {self.job_id}: {self.outcome}"

@@ -16,7 +16,7 @@ from django.db import transaction
 from handbill.audit.record import record
 from handbill.core.codes import cpt, icd10
 from handbill.patients.models import Coverage, Patient
-from handbill.practice.access import authorize, same_practice
+from handbill.practice.access import authorize_own, same_practice
 from handbill.practice.models import Location, Practice, Provider
 from handbill.visits.models import Addendum, NoteLockedError, ServiceEntry, Visit, VisitDiagnosis
 
@@ -113,7 +113,7 @@ def create_visit(
     location: Location | None = None,
     place_of_service: str = "11",
 ) -> Visit:
-    authorize(by, practice, "write_notes")
+    authorize_own(by, practice, "write_notes", provider.pk)
     same_practice(practice, patient, provider, coverage, location)
     if coverage is not None and coverage.patient_id != patient.pk:
         raise NoteError("the coverage belongs to another patient")
@@ -145,7 +145,7 @@ def update_note(
     by: AbstractBaseUser | None,
     at: datetime,
 ) -> Visit:
-    authorize(by, visit.practice, "write_notes")
+    authorize_own(by, visit.practice, "write_notes", visit.provider_id)
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     if locked.signed:
         raise NoteLockedError("this note is signed and locked; add an addendum instead")
@@ -161,7 +161,7 @@ def update_note(
 
 @transaction.atomic
 def sign_visit(*, visit: Visit, by: AbstractBaseUser | None, at: datetime) -> Visit:
-    authorize(by, visit.practice, "sign_notes")
+    authorize_own(by, visit.practice, "sign_notes", visit.provider_id)
     locked = Visit.objects.select_for_update().get(pk=visit.pk)
     if locked.signed:
         raise NoteLockedError("this note is already signed")
@@ -180,7 +180,7 @@ def sign_visit(*, visit: Visit, by: AbstractBaseUser | None, at: datetime) -> Vi
 
 @transaction.atomic
 def add_addendum(*, visit: Visit, text: str, by: AbstractBaseUser | None, at: datetime) -> Addendum:
-    authorize(by, visit.practice, "write_notes")
+    authorize_own(by, visit.practice, "write_notes", visit.provider_id)
     if not visit.signed:
         raise NoteError("the note is not signed yet; edit it directly")
     if not text.strip():

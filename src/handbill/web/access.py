@@ -15,10 +15,12 @@ from typing import TYPE_CHECKING, Any, TypeVar, cast
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.db import models
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 
-from handbill.practice.access import PERMISSIONS, scoped
+from handbill.audit.middleware import denied
+from handbill.audit.record import record
+from handbill.practice.access import PERMISSIONS, scoped, visible
 from handbill.practice.models import Membership, Practice, Role
 
 if TYPE_CHECKING:
@@ -85,13 +87,60 @@ def current_practice(request: HttpRequest) -> Practice:
     return practice
 
 
+def visible_rows(source: type[M] | models.QuerySet[M], request: HttpRequest) -> models.QuerySet[M]:
+    """The rows of the current practice this member may see (a therapist: her own; see
+    :func:`handbill.practice.access.visible`)."""
+    queryset = source._default_manager.all() if isinstance(source, type) else source
+    member = cast(PracticeRequest, request).membership
+    if member is None:
+        return scoped(queryset, current_practice(request))
+    return visible(queryset, member)
+
+
 def get_scoped(
     source: type[M] | models.QuerySet[M], request: HttpRequest, **lookup: Any
 ) -> M:
-    """The one row matching ``lookup`` in the current practice, or 404 (also for a row that
-    exists in another practice)."""
-    queryset = source._default_manager.all() if isinstance(source, type) else source
-    return get_object_or_404(scoped(queryset, current_practice(request)), **lookup)
+    """The one row matching ``lookup`` in the current practice that this member may see, or
+    404 (also for a row that exists in another practice, or another therapist's note)."""
+    rows = visible_rows(source, request)
+    try:
+        return rows.get(**lookup)
+    except (rows.model.DoesNotExist, ValueError, TypeError):
+        _refused_by_scoping(rows.model, request, lookup)
+        raise Http404(f"No {rows.model._meta.verbose_name} matches the given query.") from None
+
+
+def _refused_by_scoping(model: type[models.Model], request: HttpRequest, lookup: Any) -> None:
+    """A row that exists but is not this member's to see: the 404 hides it from the user,
+    the audit trail keeps the attempt (a truly missing row leaves nothing). The row goes to
+    the trail of the practice that owns the record, whose owner and auditor should know;
+    the user's own practice is not told which record of another practice was asked for."""
+    try:
+        found = model._default_manager.filter(**lookup).first()
+    except (ValueError, TypeError):
+        return
+    if found is None:
+        return
+    ours = getattr(found, "practice_id", None) == current_practice(request).pk
+    denied(
+        request, status=404,
+        reason="another therapist's row" if ours else "a row of another practice",
+        practice=getattr(found, "practice", None),
+        model=model._meta.label_lower, object_id=str(found.pk),
+    )
+
+
+def viewed(request: HttpRequest, obj: models.Model, *, action: str = "", **detail: Any) -> None:
+    """Leave the row that says who opened which record: patient, visit, claim and remittance
+    pages call this once they have found their row (exports pass ``action="….export"``)."""
+    record(
+        action=action or f"{obj._meta.model_name}.view",
+        at=timezone.now(),
+        by=request.user,
+        practice=current_practice(request),
+        target=obj,
+        **detail,
+    )
 
 
 def is_htmx(request: HttpRequest) -> bool:

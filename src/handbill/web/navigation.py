@@ -27,9 +27,16 @@ NAVIGATION: list[NavItem] = [
     NavItem("Patients", "web:patients", "view", "/patients/"),
     NavItem("Notes", "web:visits", "view", "/visits/"),
     NavItem("Claims", "web:claims", "view", "/claims/"),
+    NavItem("Submit", "web:submit", "bill", "/submit/"),
+    NavItem("Remittances", "web:remittances", "view", "/remittances/"),
+    NavItem("Payers", "web:payers", "view", "/payers/"),
+    NavItem("Queues", "web:queues", "bill", "/queues/"),
     NavItem("Reports", "web:reports", "bill", "/reports/"),
     NavItem("Units", "web:units", "view", "/tools/"),
     NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
+    NavItem("API tokens", "web:api_tokens", "view", "/account/tokens/"),
+    NavItem("Audit", "web:audit", "view_audit", "/audit/"),
+    NavItem("Security", "web:practice_security", "administer", "/practice/security/"),
 ]
 
 

@@ -358,6 +358,8 @@ def _write_prior_payer(w: X12Writer, claim: OutClaim, prior: PriorPayer) -> None
               sub.claim_filing_indicator)
     _write_adjustments(w, prior.claim_adjustments)
     w.segment("AMT", "D", prior.paid.to_x12())
+    if prior.remaining_patient_liability is not None:
+        w.segment("AMT", "EAF", prior.remaining_patient_liability.to_x12())
     assigned = "Y" if claim.assignment_accepted else "N"
     w.segment("OI", "", "", assigned, "", "", "Y")
     _person_nm1(w, "IL", sub.name, "MI", sub.member_id.strip())

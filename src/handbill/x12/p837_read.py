@@ -178,6 +178,9 @@ def claim_summary(claim: OutClaim) -> dict[str, Any]:
                 "subscriber": _subscriber_dict(prior.subscriber),
                 "relationship": prior.relationship,
                 "paid": prior.paid.to_decimal_string(),
+                "remaining_patient_liability": (
+                    None if prior.remaining_patient_liability is None
+                    else prior.remaining_patient_liability.to_decimal_string()),
                 "adjudicated_on": prior.adjudicated_on.isoformat(),
                 "payer_claim_number": prior.payer_claim_number,
                 "claim_adjustments": _adjustments_list(prior.claim_adjustments),
@@ -412,6 +415,7 @@ class _PriorDraft:
     payer_address: Address | None = None
     adjudicated_on: date | None = None
     payer_claim_number: str = ""
+    remaining_patient_liability: Cents | None = None
 
 
 @dataclass
@@ -743,6 +747,8 @@ class _Reader:
             self.claim.patient_paid = Cents.parse(self.el(s, 2))
         elif qualifier == "D" and self.loop == "2320" and self.prior is not None:
             self.prior.paid = Cents.parse(self.el(s, 2))
+        elif qualifier == "EAF" and self.loop == "2320" and self.prior is not None:
+            self.prior.remaining_patient_liability = Cents.parse(self.el(s, 2))
 
     def seg_HI(self, s: RawSegment) -> None:
         claim = self.need_claim()
@@ -870,6 +876,7 @@ class _Reader:
             payer_claim_number=prior.payer_claim_number,
             relationship=prior.subscriber.relationship,
             line_adjudications=tuple(adjudications),
+            remaining_patient_liability=prior.remaining_patient_liability,
         )
 
     def end_billing(self) -> None:

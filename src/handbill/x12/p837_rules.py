@@ -433,6 +433,9 @@ def _prior_payer_problems(claim: OutClaim, p: _Problems) -> None:
         line_paid = Cents(0)
         if prior.paid.value < 0:
             p.add(f"{name} paid amount {prior.paid} is negative")
+        remaining = prior.remaining_patient_liability
+        if remaining is not None and remaining.value < 0:
+            p.add(f"{name} remaining patient liability (AMT*EAF) {remaining} is negative")
         for adjudication in prior.line_adjudications:
             where = f"{name} line {adjudication.control_number!r}"
             line = controls.get(adjudication.control_number.strip())
@@ -457,9 +460,10 @@ def _prior_payer_problems(claim: OutClaim, p: _Problems) -> None:
             line_paid = line_paid + adjudication.paid
             per_line[line.control_number] = per_line.get(line.control_number, 0) + 1
         claim_adjusted = total(a.amount for a in prior.claim_adjustments)
-        if prior.line_adjudications and line_paid != prior.paid:
+        # IG balancing: the lines' paid amounts less the claim-level adjustments are AMT*D.
+        if prior.line_adjudications and line_paid - claim_adjusted != prior.paid:
             p.add(f"{name} paid {prior.paid} on the claim (AMT*D) but {line_paid} on its lines "
-                  "(SVD02): the two must agree")
+                  f"(SVD02) less {claim_adjusted} of claim-level adjustments: the two must agree")
         if prior.paid + claim_adjusted + line_adjustments != claim.total_charge:
             p.add(f"{name} does not balance: paid {prior.paid} + claim adjustments "
                   f"{claim_adjusted} + line adjustments {line_adjustments} must equal the "

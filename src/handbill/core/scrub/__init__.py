@@ -80,6 +80,8 @@ RULES: tuple[Rule, ...] = (
          "No line carries 59 together with an X modifier."),
     Rule("modifier.payer_style", modifiers.modifier_payer_style,
          "No X modifier for a payer that takes only 59."),
+    Rule("modifier.payer_pair", modifiers.modifier_payer_pairs,
+         "A pair the payer's policy bundles carries a bypass modifier it takes."),
     Rule("modifier.documented", modifiers.modifier_documented,
          "XS/XU/59 are backed by a separate region or time block in the note."),
     Rule("modifier.therapy_missing", modifiers.modifier_therapy_missing,

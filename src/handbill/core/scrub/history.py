@@ -31,6 +31,7 @@ def duplicate_line(claim: Claim, as_of: date) -> list[Finding]:
         code = prior.code.strip().upper()
         if (
             prior.claim_id == claim.claim_id
+            or (claim.secondary_to and prior.claim_id == claim.secondary_to)
             or prior.date_of_service != claim.date_of_service
             or code not in codes
             or prior.status.strip().lower() in _NOT_COUNTED

@@ -155,6 +155,39 @@ def modifier_therapy_unexpected(claim: Claim, as_of: date) -> list[Finding]:
     return findings
 
 
+def modifier_payer_pairs(claim: Claim, as_of: date) -> list[Finding]:
+    """A pair the payer's policy bundles (``modifier_pairs``, often learned from its denials)
+    needs a bypass modifier the payer takes on the first code, as an NCCI pair would."""
+    policy = claim.policy
+    if policy is None or not policy.modifier_pairs:
+        return []
+    only_59 = policy.modifier_style is ModifierStyle.MODIFIER_59
+    accepted = frozenset({"59"}) if only_59 else frozenset({"59"}) | mods.X_MODIFIERS
+    wanted = "59" if only_59 else "XS (or XU, XE, XP, 59)"
+    billed = {line.code.strip().upper() for line in claim.lines}
+    findings: list[Finding] = []
+    for line in claim.lines:
+        code = line.code.strip().upper()
+        partners = sorted(p for c, p in policy.modifier_pairs if c == code and p in billed)
+        if not partners or set(_line_modifiers(line)) & accepted:
+            continue
+        findings.append(
+            Finding(
+                rule="modifier.payer_pair",
+                severity=Severity.BLOCKING,
+                message=(
+                    f"Line {line.number} ({code}) is billed with {', '.join(partners)}; "
+                    f"{policy.name} bundles them unless {code} carries {wanted}."
+                ),
+                fix=f"Add {wanted.split(' ')[0]} to {code} only if the note documents a separate "
+                "body region or time block; otherwise remove the line or expect a denial.",
+                line=line.number,
+                code=line.code,
+            )
+        )
+    return findings
+
+
 def _entries_by_code(claim: Claim) -> dict[str, list[ServiceEntry]]:
     billed = {line.code.strip().upper() for line in claim.lines}
     grouped: dict[str, list[ServiceEntry]] = {}

@@ -17,13 +17,21 @@ from handbill.claims.actions import (
 from handbill.claims.models import Claim
 from handbill.core.outbound import OutboundError
 from handbill.web import outbound
-from handbill.web.access import current_practice, get_scoped, practice_view
+from handbill.web.access import (
+    current_practice,
+    get_scoped,
+    practice_view,
+    viewed,
+    visible_rows,
+)
 from handbill.web.forms.claims import ClaimFilterForm, OverrideForm
 from handbill.web.pages import INVALID, go, now, paginate, render_page
 from handbill.web.queries.claims import blocking_counts, claim_page, find_claims, finding_rules
+from handbill.web.queries.money_back import get_paid
 
 _CLAIM_PAGE = Claim.objects.select_related(
-    "practice", "patient", "provider", "payer", "coverage", "visit", "authorization", "referral"
+    "practice", "patient", "provider", "payer", "coverage", "visit", "authorization", "referral",
+    "replaces", "primary_claim",
 )
 
 
@@ -36,7 +44,7 @@ def claim_list(request: HttpRequest) -> HttpResponse:
     )
     if form.is_bound:
         form.is_valid()
-    page = paginate(request, find_claims(practice, form.filters()))
+    page = paginate(request, visible_rows(find_claims(practice, form.filters()), request))
     return render_page(
         request,
         "web/claims/list.html",
@@ -48,13 +56,18 @@ def claim_list(request: HttpRequest) -> HttpResponse:
 def _claim_response(
     request: HttpRequest, claim: Claim, *, status: int = 200, **extra: object
 ) -> HttpResponse:
-    context = {"c": claim_page(claim), "outbound": outbound.available(), **extra}
+    context = {
+        "c": claim_page(claim), "outbound": outbound.available(), "get_paid": get_paid(claim),
+        **extra,
+    }
     return render_page(request, "web/claims/detail.html", context, status=status)
 
 
 @practice_view("view")
 def claim_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _claim_response(request, get_scoped(_CLAIM_PAGE, request, pk=pk))
+    claim = get_scoped(_CLAIM_PAGE, request, pk=pk)
+    viewed(request, claim)
+    return _claim_response(request, claim)
 
 
 @practice_view("bill")
@@ -111,6 +124,7 @@ def claim_override(request: HttpRequest, pk: int) -> HttpResponse:
 @practice_view("view")
 def claim_837(request: HttpRequest, pk: int) -> HttpResponse:
     claim = get_scoped(_CLAIM_PAGE, request, pk=pk)
+    viewed(request, claim, action="claim.export", format="837P")
     segments: list[str] = []
     problem = ""
     try:
@@ -129,6 +143,7 @@ def claim_837(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _pdf(request: HttpRequest, claim: Claim, name: str, kind: str) -> HttpResponse:
+    viewed(request, claim, action="claim.export", format=kind)
     render = outbound.cms1500_pdf if kind == "cms1500" else outbound.superbill_pdf
     try:
         body = render(claim, at=now())

@@ -16,7 +16,13 @@ from handbill.patients.actions import (
     update_coverage,
 )
 from handbill.patients.models import Coverage, Patient
-from handbill.web.access import current_practice, get_scoped, practice_view
+from handbill.web.access import (
+    current_practice,
+    get_scoped,
+    practice_view,
+    viewed,
+    visible_rows,
+)
 from handbill.web.forms.patients import AuthorizationForm, CoverageForm, PatientForm
 from handbill.web.pages import INVALID, go, now, paginate, render_page
 from handbill.web.queries.patients import patient_page, search_patients
@@ -25,7 +31,9 @@ from handbill.web.queries.patients import patient_page, search_patients
 @practice_view("view")
 def patient_list(request: HttpRequest) -> HttpResponse:
     text = request.GET.get("q", "").strip()
-    page = paginate(request, search_patients(current_practice(request), text))
+    page = paginate(
+        request, visible_rows(search_patients(current_practice(request), text), request)
+    )
     return render_page(
         request,
         "web/patients/list.html",
@@ -37,6 +45,7 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @practice_view("view")
 def patient_detail(request: HttpRequest, pk: int) -> HttpResponse:
     patient = get_scoped(Patient, request, pk=pk)
+    viewed(request, patient)
     return render_page(request, "web/patients/detail.html", {
         "p": patient_page(patient, at=now()),
         "eligibility": eligibility_context(patient),

@@ -13,7 +13,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from handbill.core.money import Cents
 from handbill.practice.models import Practice
 from handbill.web import charts
-from handbill.web.access import current_practice, practice_view
+from handbill.web.access import current_practice, practice_view, viewed
 from handbill.web.forms.reports import ReportFilterForm, ReportRange
 from handbill.web.pages import INVALID, now, render_page
 from handbill.web.queries import money
@@ -95,6 +95,7 @@ def report_csv(request: HttpRequest, name: str) -> HttpResponse:
         raise Http404("no such report")
     practice = current_practice(request)
     form, span = _filters(request, practice)
+    viewed(request, practice, action="report.export", report=name)
     if form.errors:
         problems = "; ".join(f"{field}: {' '.join(errors)}" for field, errors in
                              form.errors.items())

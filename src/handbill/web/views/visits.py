@@ -34,6 +34,8 @@ from handbill.web.access import (
     get_scoped,
     is_htmx,
     practice_view,
+    viewed,
+    visible_rows,
 )
 from handbill.web.forms.visits import NOTE_FIELDS, VisitNoteForms, row_edit
 from handbill.web.pages import INVALID, go, now, paginate, render_page
@@ -49,12 +51,12 @@ def visit_list(request: HttpRequest) -> HttpResponse:
     signed = {"yes": True, "no": False}.get(shown)
     provider = request.GET.get("provider", "")
     unbilled = request.GET.get("unbilled") == "1"
-    visits = find_visits(
+    visits = visible_rows(find_visits(
         current_practice(request),
         signed=signed,
         provider_id=int(provider) if provider.isdigit() else None,
         unbilled=unbilled,
-    )
+    ), request)
     providers = scoped(Provider.objects.all(), current_practice(request)).order_by("last_name")
     return render_page(
         request,
@@ -253,6 +255,8 @@ def visit_detail(request: HttpRequest, pk: int) -> HttpResponse:
         request, pk=pk,
     )
     writer = "write_notes" in cast(PracticeRequest, request).can
+    if request.method == "GET":
+        viewed(request, visit)
     if request.method == "POST":
         if not writer:
             raise PermissionDenied("your role may not write notes")

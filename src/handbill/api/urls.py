@@ -1,0 +1,7 @@
+"""/api/v1/ — the REST API (see handbill.api.api)."""
+
+from django.urls import path
+
+from handbill.api.api import api
+
+urlpatterns = [path("", api.urls)]

@@ -1,0 +1,696 @@
+"""The worklists, built from what is stored: acknowledgements, remittances, the ledger, claims
+and payer policies. ``handbill.core.followup`` says what each item means and what to do.
+
+Keys (``WorkItem.key``) name each item's reason exactly:
+
+- ``ack:<id>``: a 999 or 277CA rejection (one acknowledgement row); ``rejected:<claim id>``
+  for a rejected claim with no acknowledgement row (the reason is on its claim event);
+- ``denial:<service payment id>`` or ``denial:cp<claim payment id>``: a denied line, or a
+  claim denied without line detail, in the claim's latest remittance;
+- ``underpaid:<service payment id>``;
+- ``timely:<claim id>`` and ``followup:<claim id>``: per claim.
+
+Only a claim's latest adjudication counts (a reversal and re-adjudication leave the newer
+one), and only while the claim is still denied, partially paid or paid: once a biller has
+corrected, appealed or closed it, its denial is off the list. A denial also leaves the list
+once its money is settled in the ledger: written off or billed to the patient (held amounts),
+or paid by the patient (their share).
+
+An item a biller marked worked leaves its list. Timely-filing and A/R follow-up items are about
+an unpaid claim, not one event, so they come back ``FOLLOW_UP_AGAIN_DAYS`` after being worked
+if the money is still out. A snoozed item is hidden until its date.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
+
+from handbill.claims.models import Claim, ClaimEvent
+from handbill.core import followup as fu
+from handbill.core.money import Cents, total
+from handbill.core.policy import PayerPolicy
+from handbill.followup.models import ProposalStatus, RuleProposal, WorkItem
+from handbill.ledger.models import AccountKind, Leg
+from handbill.policies.actions import practice_today
+from handbill.policies.store import versions_of
+from handbill.practice.models import Payer, Practice
+from handbill.remittance.models import (
+    Acknowledgement,
+    AckResult,
+    Adjustment,
+    ClaimPayment,
+    ServicePayment,
+)
+
+FOLLOW_UP_AGAIN_DAYS = 14
+# A claim with the payer and no answer for this long needs a status check.
+NO_ANSWER_DAYS = 30
+
+# Statuses in which the payer has not (yet) received a claim it can adjudicate: the filing
+# clock is still running for them.
+NOT_WITH_PAYER = frozenset({"draft", "ready", "rejected", "corrected"})
+# A denied line is fixed with a corrected claim, and most payers hold a correction to the same
+# filing limit: the clock matters for these too while the payer still owes something.
+RESUBMIT_PENDING = frozenset({"denied", "partially_paid"})
+CLOCK_RUNNING = NOT_WITH_PAYER | RESUBMIT_PENDING
+ADJUDICATED = frozenset({"denied", "partially_paid", "paid"})
+REVERSAL = "22"
+
+
+@dataclass
+class QueueRow:
+    key: str
+    kind: fu.WorkKind
+    claim: Claim
+    payer_name: str
+    line: str  # the line's code (and control number) or "" for the whole claim
+    step: fu.NextStep
+    at_risk: Cents  # the open money this item is about
+    age_days: int
+    filing: fu.FilingClock | None = None
+    score: int = 0
+    difference: Cents | None = None  # underpayments: expected − allowed
+    service_payment_id: int | None = None
+    state: WorkItem | None = None
+    more_steps: list[fu.NextStep] = field(default_factory=list)
+
+    @property
+    def action(self) -> str:
+        return self.step.action.value
+
+    @property
+    def clock_running(self) -> bool:
+        """Whether the filing deadline still binds (the claim, or its correction, has yet to
+        reach the payer); otherwise the countdown is for information."""
+        return self.claim.status in CLOCK_RUNNING
+
+    def as_dict(self) -> dict[str, Any]:
+        state = self.state
+        return {
+            "key": self.key,
+            "kind": self.kind.value,
+            "claim": self.claim.number,
+            "claim_id": self.claim.pk,
+            "status": self.claim.status,
+            "patient": f"{self.claim.patient.last_name}, {self.claim.patient.first_name}",
+            "payer": self.payer_name,
+            "date_of_service": self.claim.date_of_service.isoformat(),
+            "line": self.line,
+            "codes": self.step.codes,
+            "meaning": self.step.meaning,
+            "next_step": self.step.step,
+            "action": self.step.action.value,
+            "more": [{"codes": s.codes, "meaning": s.meaning, "next_step": s.step}
+                     for s in self.more_steps],
+            "at_risk": str(self.at_risk),
+            "score": self.score,
+            "age_days": self.age_days,
+            "filing": self.filing.as_dict() if self.filing is not None else None,
+            "filing_clock_running": self.clock_running,
+            "difference": str(self.difference) if self.difference is not None else None,
+            "assigned_to": state.assigned_to.get_username() if state and state.assigned_to
+            else None,
+            "snoozed_until": state.snoozed_until.isoformat() if state and state.snoozed_until
+            else None,
+            "worked_at": state.worked_at.isoformat() if state and state.worked_at else None,
+            "note": state.note if state else "",
+        }
+
+
+class _Context:
+    """What several lists share: today, balances, policies (looked up once each)."""
+
+    def __init__(self, practice: Practice, at: datetime) -> None:
+        self.practice = practice
+        self.today = practice_today(practice, at)
+        self._policies: dict[tuple[int, date], PayerPolicy | None] = {}
+        self._versions: dict[int, list[PayerPolicy]] = {}
+        self._balances: dict[str, dict[str, Cents]] = {}
+
+    def policy(self, payer: Payer | None, on: date) -> PayerPolicy | None:
+        """The payer's rules on ``on``: its versions are read once, each checked once."""
+        if payer is None:
+            return None
+        key = (payer.pk, on)
+        if key not in self._policies:
+            if payer.pk not in self._versions:
+                self._versions[payer.pk] = [
+                    version.as_policy() for version in versions_of(payer)]
+            self._policies[key] = next(
+                (p for p in self._versions[payer.pk] if p.in_force(on)), None)
+        return self._policies[key]
+
+    def _claim_balances(self, kind: str) -> dict[str, Cents]:
+        if kind not in self._balances:
+            rows = (Leg.objects.filter(practice=self.practice, account__kind=kind)
+                    .exclude(claim_ref="")
+                    .values("claim_ref")
+                    .annotate(debits=Coalesce(Sum("debit_cents"), 0),
+                              credits=Coalesce(Sum("credit_cents"), 0)))
+            self._balances[kind] = {
+                row["claim_ref"]: Cents(int(row["debits"]) - int(row["credits"]))
+                for row in rows}
+        return self._balances[kind]
+
+    def insurance_balances(self) -> dict[str, Cents]:
+        """What payers still owe, per claim number."""
+        return self._claim_balances(AccountKind.AR_INSURANCE)
+
+    def patient_balances(self) -> dict[str, Cents]:
+        """What patients still owe, per claim number."""
+        return self._claim_balances(AccountKind.AR_PATIENT)
+
+    def age(self, claim: Claim) -> int:
+        return fu.age_in_days(claim.date_of_service, self.today)
+
+    def clock(self, claim: Claim, *, any_status: bool = False) -> fu.FilingClock | None:
+        """The filing countdown of a claim whose clock still matters (``any_status``: of
+        any unpaid claim, for information)."""
+        if not any_status and claim.status not in CLOCK_RUNNING:
+            return None
+        policy = self.policy(claim.payer, claim.date_of_service)
+        if policy is None:
+            return None
+        return fu.filing_clock(claim.date_of_service, policy.timely_filing_days,
+                               as_of=self.today)
+
+
+def _claims() -> Any:
+    return Claim.objects.select_related("patient", "payer", "provider")
+
+
+# --- rejections -------------------------------------------------------------------------------
+
+
+def _rejections(ctx: _Context) -> list[QueueRow]:
+    acks = (Acknowledgement.objects.filter(practice=ctx.practice, result=AckResult.REJECTED,
+                                           claim__status="rejected")
+            .select_related("claim", "claim__patient", "claim__payer")
+            .order_by("claim_id", "received_at", "pk"))
+    balances = ctx.insurance_balances()
+    rows = []
+    for ack in acks:
+        claim = ack.claim
+        assert claim is not None  # noqa: S101 - filtered above
+        if ack.kind == "277ca" and ack.code.split(":")[0] not in fu.REJECTING_CATEGORIES:
+            continue
+        step = fu.rejection_step(ack.kind, ack.code, ack.message)
+        risk = balances.get(claim.number, Cents(claim.total_charge_cents))
+        rows.append(QueueRow(f"ack:{ack.pk}", fu.WorkKind.REJECTION, claim,
+                             claim.payer.name if claim.payer else "", "", step, risk,
+                             ctx.age(claim), ctx.clock(claim)))
+    # A claim marked rejected by hand, or by an import, has no acknowledgement row: the
+    # reason is the note on the move to rejected.
+    covered = {row.claim.pk for row in rows}
+    for claim in _claims().filter(practice=ctx.practice, status="rejected"):
+        if claim.pk in covered:
+            continue
+        event = (ClaimEvent.objects.filter(claim=claim, to_status="rejected")
+                 .order_by("-at", "-pk").first())
+        step = fu.rejection_step("claim", "", event.note if event is not None else "")
+        rows.append(QueueRow(f"rejected:{claim.pk}", fu.WorkKind.REJECTION, claim,
+                             claim.payer.name if claim.payer else "", "", step,
+                             balances.get(claim.number, Cents(claim.total_charge_cents)),
+                             ctx.age(claim), ctx.clock(claim)))
+    return rows
+
+
+# --- denials and underpayments ----------------------------------------------------------------
+
+
+# What the lists read of a payment and its claim (a claim row also carries its findings and
+# rationale, a patient row the address: thousands of rows read faster without them).
+_PAYMENT_FIELDS = (
+    "practice_id", "claim_id", "era_id", "position", "status_code", "charge_cents",
+    "paid_cents", "claim__practice_id", "claim__number", "claim__status",
+    "claim__date_of_service", "claim__total_charge_cents", "claim__patient_id",
+    "claim__payer_id", "claim__provider_id", "claim__patient__first_name",
+    "claim__patient__last_name", "claim__patient__account_number", "claim__payer__name",
+    "claim__payer__policy_profile", "claim__payer__practice_id",
+    "claim__provider__taxonomy", "claim__provider__practice_id",
+)
+_LINE_FIELDS = (
+    "pk", "claim_payment_id", "code", "modifiers", "units", "paid_cents", "allowed_cents",
+    "service_date", "control_number", "remarks", "claim_line_id", "claim_line__code",
+    "claim_line__modifiers", "claim_line__control_number",
+)
+_ADJUSTMENT_FIELDS = ("claim_payment_id", "service_payment_id", "group", "reason",
+                      "amount_cents", "effect")
+
+
+@dataclass(slots=True)
+class PaidAdjustment:
+    """One CAS reason as the lists read it (plain values: thousands are read at once)."""
+
+    claim_payment_id: int
+    service_payment_id: int | None
+    group: str
+    reason: str
+    amount_cents: int
+    effect: str
+
+
+@dataclass(slots=True)
+class PaidService:
+    """One SVC line as the lists read it, with our line's code, modifiers and REF*6R."""
+
+    pk: int
+    claim_payment_id: int
+    code: str
+    modifiers: list[str]
+    units: Any  # Decimal
+    paid_cents: int
+    allowed_cents: int | None
+    service_date: date | None
+    payer_control_number: str
+    remarks: list[str]
+    claim_line_id: int | None
+    our_code: str | None
+    our_modifiers: list[str] | None
+    our_control_number: str | None
+    adjs: list[PaidAdjustment] = field(default_factory=list)
+
+    @property
+    def matched(self) -> bool:
+        return self.claim_line_id is not None
+
+
+@dataclass
+class Adjudication:
+    """A claim's latest adjudication: the CLP, its SVC lines (each with ``adjs``, its CAS
+    rows) and the claim-level CAS rows."""
+
+    payment: ClaimPayment
+    lines: list[PaidService]
+    claim_adjustments: list[PaidAdjustment]
+
+    @property
+    def claim(self) -> Claim:
+        assert self.payment.claim is not None  # noqa: S101 - matched payments only
+        return self.payment.claim
+
+
+def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED,
+                    ) -> list[Adjudication]:
+    """Each claim's latest adjudication (not a reversal), with its lines and adjustments.
+
+    Lines and adjustments are read by the same filter as the payments, not by a list of ids:
+    an id list of a large practice is more than SQLite takes in one statement.
+    """
+    wanted = list(statuses)
+    scope = {"practice": practice, "claim__status__in": wanted}
+    payments = (ClaimPayment.objects.filter(**scope).exclude(status_code=REVERSAL)
+                .select_related("claim", "claim__patient", "claim__payer", "claim__provider")
+                .only(*_PAYMENT_FIELDS)
+                # Not the ERA row: it carries the whole 835 text.
+                .order_by("claim_id", "-era__posted_at", "-era_id", "-position"))
+    latest: dict[int, ClaimPayment] = {}
+    for payment in payments:
+        assert payment.claim_id is not None  # noqa: S101 - matched payments only
+        latest.setdefault(payment.claim_id, payment)
+    chosen = {payment.pk: Adjudication(payment, [], []) for payment in latest.values()}
+    inner = {f"claim_payment__{key}": value for key, value in scope.items()}
+    lines: dict[int, PaidService] = {}
+    for values in (ServicePayment.objects.filter(**inner).order_by("claim_payment_id",
+                                                                   "position")
+                   .values_list(*_LINE_FIELDS)):
+        found = chosen.get(values[1])
+        if found is not None:
+            line = PaidService(*values)
+            found.lines.append(line)
+            lines[line.pk] = line
+    for values in (Adjustment.objects.filter(**inner).order_by("pk")
+                   .values_list(*_ADJUSTMENT_FIELDS)):
+        found = chosen.get(values[0])
+        if found is None:
+            continue
+        adjustment = PaidAdjustment(*values)
+        if adjustment.service_payment_id is None:
+            found.claim_adjustments.append(adjustment)
+        elif adjustment.service_payment_id in lines:
+            lines[adjustment.service_payment_id].adjs.append(adjustment)
+    return list(chosen.values())
+
+
+def _work_adjustments(adjustments: Iterable[Any]) -> list[Any]:
+    found = [a for a in adjustments if fu.is_work(a.group, a.reason) and a.amount_cents > 0]
+    return sorted(found, key=lambda a: (-a.amount_cents, a.group, a.reason))
+
+
+def _line_label(line: PaidService) -> str:
+    mods = ":".join(line.modifiers or [])
+    code = f"{line.code}:{mods}" if mods else line.code
+    control = line.our_control_number or line.payer_control_number
+    return f"{code} ({control})" if control else code
+
+
+def _open_part(amounts: Iterable[Any], still_open: Cents | None) -> Cents:
+    wanted = total(Cents(a.amount_cents) for a in amounts)
+    return min(wanted, max(still_open or Cents(0), Cents(0)))
+
+
+def _at_risk(ctx: _Context, claim: Claim, work: list[Any]) -> Cents:
+    """What of the adjustments is still open on the books: held amounts while the payer's
+    A/R still carries them, the patient's share while the patient still owes it. Written off,
+    billed to the patient or paid, the item is done and leaves the list."""
+    held = [a for a in work if a.group != "PR"]
+    patient = [a for a in work if a.group == "PR"]
+    return (_open_part(held, ctx.insurance_balances().get(claim.number))
+            + _open_part(patient, ctx.patient_balances().get(claim.number)))
+
+
+def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
+    rows = []
+    for found in adjudications:
+        claim, payment = found.claim, found.payment
+        payer = claim.payer.name if claim.payer else ""
+        claim_level = found.claim_adjustments
+        for line in found.lines:
+            if line.paid_cents != 0:
+                continue
+            work = _work_adjustments(line.adjs)
+            if not work:
+                continue
+            risk = _at_risk(ctx, claim, work)
+            if not risk:
+                continue
+            remarks = [str(r) for r in (line.remarks or [])]
+            steps = [fu.next_step(a.group, a.reason, remarks) for a in work]
+            rows.append(QueueRow(f"denial:{line.pk}", fu.WorkKind.DENIAL, claim, payer,
+                                 _line_label(line), steps[0], risk, ctx.age(claim),
+                                 service_payment_id=line.pk, more_steps=steps[1:]))
+        if payment.status_code == "4" and not any(r.claim.pk == claim.pk for r in rows):
+            work = _work_adjustments(claim_level)
+            steps = [fu.next_step(a.group, a.reason) for a in work] or [fu.denied_claim_step()]
+            risk = (_at_risk(ctx, claim, work) if work else
+                    max(ctx.insurance_balances().get(claim.number, Cents(0)), Cents(0)))
+            if not risk:
+                continue
+            rows.append(QueueRow(f"denial:cp{payment.pk}", fu.WorkKind.DENIAL, claim, payer, "",
+                                 steps[0], risk, ctx.age(claim), more_steps=steps[1:]))
+    return rows
+
+
+def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
+    rows = []
+    for found_claim in adjudications:
+        claim = found_claim.claim
+        for line in found_claim.lines:
+            if line.paid_cents <= 0 or not line.matched:
+                continue
+            on = line.service_date or claim.date_of_service
+            policy = ctx.policy(claim.payer, on)
+            share = total(Cents(a.amount_cents) for a in line.adjs if a.group == "PR")
+            allowed = Cents(line.allowed_cents) if line.allowed_cents is not None else None
+            units = int(line.units) if line.units == int(line.units) else 0
+            paid = fu.PaidLine(claim.number, line.our_control_number or "", line.code, units,
+                               Cents(line.paid_cents), allowed, share)
+            found = fu.underpayment(paid, policy)
+            if found is None:
+                continue
+            name = claim.payer.name if claim.payer else ""
+            step = fu.NextStep(
+                f"{line.code} underpaid",
+                f"{name} allowed {found.allowed.display()} for {units} unit(s) of {line.code}; "
+                f"its fee schedule in Handbill says {found.expected_allowed.display()}",
+                "Check the contract's fee for this date of service; if Handbill's fee is right, "
+                "ask the payer to reprocess the line (call, or a corrected claim / appeal with "
+                "the fee schedule); if the contract changed, update the payer's fees",
+                fu.StepAction.CALL_PAYER)
+            rows.append(QueueRow(f"underpaid:{line.pk}", fu.WorkKind.UNDERPAID, claim, name,
+                                 _line_label(line), step, found.difference, ctx.age(claim),
+                                 difference=found.difference, service_payment_id=line.pk))
+    return rows
+
+
+# --- timely filing and A/R follow-up ----------------------------------------------------------
+
+
+def _timely(ctx: _Context) -> list[QueueRow]:
+    claims = _claims().filter(practice=ctx.practice, status__in=list(CLOCK_RUNNING),
+                              payer__isnull=False)
+    owed = ctx.insurance_balances()
+    rows = []
+    for claim in claims:
+        clock = ctx.clock(claim)
+        if clock is None or clock.state is fu.FilingState.OK:
+            continue
+        if claim.status in RESUBMIT_PENDING:
+            if owed.get(claim.number, Cents(0)).value <= 0:
+                continue
+            if clock.state is fu.FilingState.PAST:
+                words = (f"The filing limit passed on {clock.deadline.isoformat()} "
+                         f"({clock.days_past} days ago)")
+                todo = ("A corrected claim now will likely be denied CO-29: appeal the denial "
+                        "instead, or write it off")
+                action = fu.StepAction.APPEAL
+            else:
+                words = (f"{clock.days_left} days left: a corrected claim must reach the payer "
+                         f"by {clock.deadline.isoformat()}")
+                todo = "Work the denial now (Denials tab) and send the corrected claim in time"
+                action = fu.StepAction.CORRECTED_CLAIM
+        elif clock.state is fu.FilingState.PAST:
+            words = (f"The filing limit passed on {clock.deadline.isoformat()} "
+                     f"({clock.days_past} days ago)")
+            if claim.status in ("draft", "ready"):
+                todo = ("Never sent in time: the payer will deny it CO-29. Write it off; an "
+                        "in-network patient may not be billed for a late claim")
+                action = fu.StepAction.WRITE_OFF
+            else:
+                todo = ("Send it only with proof of an earlier timely submission (the "
+                        "clearinghouse's report of the first file); otherwise write it off — "
+                        "an in-network patient may not be billed for a late claim")
+                action = fu.StepAction.APPEAL
+        else:
+            words = (f"{clock.days_left} days left to file: the payer must receive it by "
+                     f"{clock.deadline.isoformat()}")
+            todo = ("Fix what holds the claim (scrub findings, rejection) and send it now"
+                    if claim.status != "draft" else "Finish the claim and send it now")
+            action = fu.StepAction.NEW_ORIGINAL
+        step = fu.NextStep(f"Timely filing ({claim.status})", words, todo, action)
+        risk = (owed.get(claim.number, Cents(0)) if claim.status in RESUBMIT_PENDING
+                else Cents(claim.total_charge_cents))
+        rows.append(QueueRow(f"timely:{claim.pk}", fu.WorkKind.TIMELY, claim,
+                             claim.payer.name if claim.payer else "", "", step,
+                             risk, ctx.age(claim), clock))
+    return rows
+
+
+def _status_step(claim: Claim, age: int) -> fu.NextStep:
+    status = claim.status
+    if status in ("submitted", "accepted"):
+        if age >= NO_ANSWER_DAYS:
+            return fu.NextStep(f"No answer ({status})",
+                               f"Sent and unanswered {age} days after the date of service",
+                               "Check the claim's status with the payer (portal or phone) and "
+                               "note the reference; resend only if the payer has no record",
+                               fu.StepAction.CALL_PAYER)
+        return fu.NextStep(f"Waiting ({status})", "With the payer, within the usual time",
+                           "Nothing yet; the payer usually answers within 30 days",
+                           fu.StepAction.REVIEW)
+    if status in ("denied", "partially_paid"):
+        return fu.NextStep(f"Open after adjudication ({status})",
+                           "The payer adjudicated the claim and money is still open",
+                           "Work its denial lines (Denials tab): correct, appeal, bill the "
+                           "patient or write off", fu.StepAction.REVIEW)
+    if status == "rejected":
+        return fu.NextStep("Rejected", "The claim never reached adjudication",
+                           "Fix the rejected field and send it as a new original",
+                           fu.StepAction.NEW_ORIGINAL)
+    if status in ("ready", "draft", "corrected"):
+        return fu.NextStep(f"Not sent ({status})", "The claim has not reached the payer",
+                           "Send it before the filing limit", fu.StepAction.NEW_ORIGINAL)
+    return fu.NextStep(f"Balance open ({status})",
+                       "Money is still on the payer's account for this claim",
+                       "Read the remittance: an OA or other adjustment waits for a decision",
+                       fu.StepAction.REVIEW)
+
+
+def _followup(ctx: _Context) -> list[QueueRow]:
+    owed = {number: cents for number, cents in ctx.insurance_balances().items()
+            if cents.value > 0}
+    # Claims of the practice, not a list of numbers: the list can be more than SQLite takes.
+    claims = _claims().filter(practice=ctx.practice).exclude(status__in=["void", "draft"])
+    rows = []
+    for claim in claims:
+        if claim.number not in owed:
+            continue
+        age = ctx.age(claim)
+        clock = ctx.clock(claim, any_status=True)
+        running = clock if claim.status in CLOCK_RUNNING else None
+        balance = owed[claim.number]
+        rows.append(QueueRow(f"followup:{claim.pk}", fu.WorkKind.FOLLOWUP, claim,
+                             claim.payer.name if claim.payer else "", "",
+                             _status_step(claim, age), balance, age, clock,
+                             score=fu.money_at_risk(balance, age,
+                                                    running.days_left if running else None)))
+    return rows
+
+
+# --- the lists --------------------------------------------------------------------------------
+
+
+def _hidden(row: QueueRow, today: date) -> bool:
+    state = row.state
+    if state is None:
+        return False
+    if state.snoozed_until is not None and state.snoozed_until > today:
+        return True
+    if state.worked_at is None:
+        return False
+    if row.kind in (fu.WorkKind.FOLLOWUP, fu.WorkKind.TIMELY):
+        return state.worked_at.date() + timedelta(days=FOLLOW_UP_AGAIN_DAYS) > today
+    return True
+
+
+def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None = None,
+             include_done: bool = False) -> list[QueueRow]:
+    """The items of one list (or all lists), most money at risk first.
+
+    Every row has a score: the follow-up formula (``core.followup.money_at_risk``) on the
+    item's money, age and filing clock, so each tab is ordered the same way.
+    """
+    wanted = fu.WorkKind(kind) if kind is not None else None
+    ctx = _Context(practice, at)
+    rows: list[QueueRow] = []
+    payments: list[Adjudication] | None = None
+    for this in fu.WorkKind:
+        if wanted is not None and this is not wanted:
+            continue
+        if this is fu.WorkKind.REJECTION:
+            rows += _rejections(ctx)
+        elif this in (fu.WorkKind.DENIAL, fu.WorkKind.UNDERPAID):
+            if payments is None:
+                payments = latest_payments(practice)
+            rows += (_denials(ctx, payments) if this is fu.WorkKind.DENIAL
+                     else _underpaid(ctx, payments))
+        elif this is fu.WorkKind.TIMELY:
+            rows += _timely(ctx)
+        else:
+            rows += _followup(ctx)
+    states = {item.key: item for item in WorkItem.objects.filter(
+        practice=practice).select_related("assigned_to")}
+    for row in rows:
+        row.state = states.get(row.key)
+        if not row.score:
+            row.score = fu.money_at_risk(row.at_risk, row.age_days,
+                                         row.filing.days_left if row.filing else None)
+    if not include_done:
+        rows = [row for row in rows if not _hidden(row, ctx.today)]
+    rows.sort(key=lambda r: (-r.score, -r.age_days, r.claim.number, r.key))
+    return rows
+
+
+def find_row(practice: Practice, key: str, *, at: datetime) -> QueueRow | None:
+    """The current row for ``key`` (done or not), or None when nothing open has that key."""
+    prefix = key.split(":", 1)[0]
+    kinds = {"ack": fu.WorkKind.REJECTION, "rejected": fu.WorkKind.REJECTION,
+             "denial": fu.WorkKind.DENIAL,
+             "underpaid": fu.WorkKind.UNDERPAID, "timely": fu.WorkKind.TIMELY,
+             "followup": fu.WorkKind.FOLLOWUP}
+    kind = kinds.get(prefix)
+    if kind is None:
+        return None
+    return next((row for row in worklist(practice, at=at, kind=kind, include_done=True)
+                 if row.key == key), None)
+
+
+def counts(practice: Practice, *, at: datetime) -> dict[str, int]:
+    """How many open items each list has (for the tabs)."""
+    found: dict[str, int] = defaultdict(int)
+    for row in worklist(practice, at=at):
+        found[row.kind.value] += 1
+    return {kind.value: found.get(kind.value, 0) for kind in fu.WorkKind}
+
+
+# --- aging ------------------------------------------------------------------------------------
+
+PATIENTS = "Patients"
+
+
+def aging(practice: Practice, *, at: datetime) -> fu.AgingReport:
+    """A/R by payer (and the patients' share) in the 0-30 … >120 day buckets, aged from the
+    date of service (see ``core.followup``)."""
+    today = practice_today(practice, at)
+    rows = (Leg.objects.filter(practice=practice,
+                               account__kind__in=[AccountKind.AR_INSURANCE,
+                                                  AccountKind.AR_PATIENT])
+            .exclude(claim_ref="")
+            .values("claim_ref", "account__kind", "account__payer__name")
+            .annotate(debits=Coalesce(Sum("debit_cents"), 0),
+                      credits=Coalesce(Sum("credit_cents"), 0)))
+    rows = list(rows)
+    dates = dict(Claim.objects.filter(practice=practice)
+                 .values_list("number", "date_of_service"))
+    balances = []
+    for row in rows:
+        on = dates.get(row["claim_ref"])
+        if on is None:
+            continue
+        payer = (row["account__payer__name"] or "") if row["account__kind"] == (
+            AccountKind.AR_INSURANCE) else PATIENTS
+        balances.append(fu.OpenBalance(row["claim_ref"], payer, on,
+                                       Cents(int(row["debits"]) - int(row["credits"]))))
+    return fu.age_receivables(balances, as_of=today)
+
+
+# --- proposals --------------------------------------------------------------------------------
+
+
+def denial_events(practice: Practice) -> list[fu.DenialEvent]:
+    """Every denied line of every claim's latest adjudication, for rule proposals.
+
+    Unlike the worklist this keeps denials a biller has already worked: a corrected claim
+    does not make the payer's rule go away.
+    """
+    statuses = ADJUDICATED | {"corrected", "appealed", "closed"}
+    events = []
+    for found in latest_payments(practice, statuses):
+        claim = found.claim
+        if claim.payer_id is None:
+            continue
+        lines = found.lines
+        codes = tuple(sorted({line.code for line in lines}))
+        for line in lines:
+            if line.paid_cents != 0 or not line.matched:
+                continue
+            ours = line.our_code or line.code
+            for adjustment in _work_adjustments(line.adjs):
+                events.append(fu.DenialEvent(
+                    str(claim.payer_id), claim.number, line.our_control_number or "",
+                    ours, adjustment.group, adjustment.reason,
+                    line.service_date or claim.date_of_service,
+                    tuple(line.our_modifiers or ()), claim.provider.taxonomy,
+                    tuple(c for c in codes if c != ours)))
+    return events
+
+
+def open_items_for(practice: Practice, claim: Claim, *, at: datetime) -> list[QueueRow]:
+    """The open worklist items of one claim (the claim page can show them)."""
+    return [row for row in worklist(practice, at=at) if row.claim.pk == claim.pk]
+
+
+
+# --- rule proposals ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ProposalShown:
+    proposal: RuleProposal
+    in_words: str  # the change as a biller says it
+
+
+def open_proposals(practice: Practice, *, payer: Payer | None = None) -> list[ProposalShown]:
+    """The practice's undecided proposals (one payer's when given), most denials first."""
+    rows = RuleProposal.objects.filter(practice=practice, status=ProposalStatus.PROPOSED)
+    if payer is not None:
+        rows = rows.filter(payer=payer)
+    return [ProposalShown(p, fu.describe_change(p.change))
+            for p in rows.select_related("payer").order_by("-count", "code", "pk")]
