@@ -35,6 +35,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -203,18 +204,28 @@ def _accounts(practice: Practice, kind: str) -> QuerySet[Account]:
 
 
 def totals(practice: Practice, *, start: date, end: date, receivable: int) -> Totals:
-    """Charges and payments with a ledger date in ``[start, end)``; ``receivable`` is the A/R
-    the caller already summed (the aging's total)."""
-    in_period = _in_period(practice, start, end)
-    charges = in_period.filter(account_id__in=_accounts(practice, AccountKind.CHARGES)).aggregate(
-        cents=Coalesce(Sum("credit_cents") - Sum("debit_cents"), 0)
-    )["cents"]
-    cash = _cash_by_side(in_period.filter(account_id__in=_accounts(practice,
-                                                                    AccountKind.CASH)))
+    """Charges and payments with a ledger date in ``[start, end)``, in one pass over the
+    period's legs; ``receivable`` is the A/R the caller already summed (the aging's total)."""
+    accounts = Account.objects.filter(
+        practice=practice, kind__in=[AccountKind.CHARGES, AccountKind.CASH]).values("pk")
+    rows = (
+        _in_period(practice, start, end)
+        .filter(account_id__in=accounts)
+        .annotate(kind=F("account__kind"), side=_side())
+        .values("kind", "side")
+        .annotate(debit=Sum("debit_cents"), credit=Sum("credit_cents"))
+        .order_by()
+    )
+    charges, cash = 0, {"insurance": 0, "patient": 0}
+    for row in rows:
+        if row["kind"] == AccountKind.CHARGES:
+            charges += row["credit"] - row["debit"]
+        else:
+            cash[row["side"]] += row["debit"] - row["credit"]
     return Totals(
         charges=charges,
-        insurance_payments=cash.get("insurance", 0),
-        patient_payments=cash.get("patient", 0),
+        insurance_payments=cash["insurance"],
+        patient_payments=cash["patient"],
         receivable=receivable,
     )
 
