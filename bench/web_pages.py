@@ -157,11 +157,9 @@ def _multiply(practice: Any, target: int) -> int:
 
 def _time_pages(practice: Any, count: int) -> list[dict[str, Any]]:
     from django.contrib.auth import get_user_model
-    from django.core.signals import request_started
-    from django.db import connection, reset_queries
+    from django.db import connection
     from django.db.models import Count
     from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from handbill.demo import builder
     from handbill.patients.models import Patient
@@ -180,13 +178,15 @@ def _time_pages(practice: Any, count: int) -> list[dict[str, Any]]:
         for _ in range(WARM_UP):
             response = client.get(url)
             assert response.status_code == 200, (url, response.status_code)
-        # Each request resets the connection's query log; count without that reset.
-        request_started.disconnect(reset_queries)
-        try:
-            with CaptureQueriesContext(connection) as queries:
-                client.get(url)
-        finally:
-            request_started.connect(reset_queries)
+        statements: list[str] = []
+
+        def counted(execute: Any, sql: str, params: Any, many: bool, context: Any,
+                    statements: list[str] = statements) -> Any:
+            statements.append(sql)
+            return execute(sql, params, many, context)
+
+        with connection.execute_wrapper(counted):
+            client.get(url)
         times = []
         for _ in range(count):
             started = time.perf_counter()
@@ -196,7 +196,7 @@ def _time_pages(practice: Any, count: int) -> list[dict[str, Any]]:
         times.sort()
         p95 = times[min(len(times) - 1, round(0.95 * (len(times) - 1)))]
         results.append({"page": name, "url": url, "median_ms": round(statistics.median(times), 1),
-                        "p95_ms": round(p95, 1), "queries": len(queries)})
+                        "p95_ms": round(p95, 1), "queries": len(statements)})
     return results
 
 
@@ -276,6 +276,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--claims", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=30)
+    parser.add_argument("--skip-sqlite", action="store_true",
+                        help="only the PostgreSQL run (DATABASE_URL)")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.requests < 1:
@@ -285,8 +287,9 @@ def main() -> None:
         return
     results = []
     with tempfile.TemporaryDirectory() as folder:
-        sqlite_url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        results.append(_child(sqlite_url, args.claims, args.requests, folder))
+        if not args.skip_sqlite:
+            sqlite_url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
+            results.append(_child(sqlite_url, args.claims, args.requests, folder))
         url = os.environ.get("DATABASE_URL", "")
         if url.startswith(("postgres://", "postgresql://")):
             results.append(_postgres(url, args.claims, args.requests, folder + "/pg"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -22,9 +23,13 @@ pytestmark = [pytest.mark.functional, pytest.mark.django_db(transaction=True)]
 builder = pytest.importorskip("handbill.demo.builder")
 
 
-def test_the_tour_of_the_demo_practice(page: Any, live_server: Any) -> None:
+def test_the_tour_of_the_demo_practice(
+    page: Any, live_server: Any, settings: Any, tmp_path: Path
+) -> None:
     from playwright.sync_api import expect
 
+    # The demo's clearinghouse folders go to a folder of this test, not the working var/.
+    settings.VAR_DIR = tmp_path
     practice = builder.build_demo(as_of=FIXED_NOW.astimezone(builder.ZONE).date(), at=FIXED_NOW)
     base = live_server.url
     biller = f"biller@{builder.EMAIL_DOMAIN}"
@@ -34,6 +39,9 @@ def test_the_tour_of_the_demo_practice(page: Any, live_server: Any) -> None:
     shoot(page, "01-sign-in")
     sign_in(page, base, biller, builder.DEMO_PASSWORD)
     expect(page.get_by_role("heading", name=re.compile(builder.PRACTICE_NAME))).to_be_visible()
+    # The dashboard: money figures and the two charts, drawn as SVG with their titles.
+    expect(page.locator("svg.bar-chart title").first).to_have_text("A/R aging")
+    expect(page.get_by_role("img", name=re.compile("Denials by reason"))).to_be_visible()
     shoot(page, "02-today")
 
     page.get_by_role("link", name="Patients", exact=True).click()
@@ -77,3 +85,9 @@ def test_the_tour_of_the_demo_practice(page: Any, live_server: Any) -> None:
     page.get_by_role("link", name="Notes", exact=True).click()
     expect(page.locator("#results table")).to_be_visible()
     shoot(page, "10-notes")
+
+    page.get_by_role("link", name="Reports", exact=True).click()
+    expect(page.get_by_role("heading", name="A/R aging by payer")).to_be_visible()
+    denials = page.locator("section[aria-labelledby=denials-heading] table.table tbody tr")
+    expect(denials.first).to_contain_text("-")
+    shoot(page, "11-reports")

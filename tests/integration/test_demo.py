@@ -15,6 +15,7 @@ from datetime import timedelta
 import pytest
 from django.contrib.auth import authenticate
 from django.db import transaction
+from django.db.models import Sum
 from django.test import RequestFactory, override_settings
 
 from handbill.claims.actions import unresolved_blocking
@@ -235,6 +236,11 @@ def test_the_money_came_back_through_the_sandbox_and_was_posted(demo: Practice) 
         if patient_balance(demo, number).value > 0
     ]
     assert len(owing) >= 5
+    # Nobody paid twice: no claim leaves a patient with a credit.
+    credits = (Leg.objects.filter(practice=demo, account__kind=AccountKind.AR_PATIENT)
+               .values("claim_ref").annotate(balance=Sum("debit_cents") - Sum("credit_cents"))
+               .filter(balance__lt=0))
+    assert not credits.exists(), list(credits[:5])
     assert trial_balance(demo).is_balanced
 
 

@@ -91,6 +91,7 @@ class MoneyLoop:
         self.history: dict[str, int] = {}
         self.pending: list[_Arrival] = []
         self.member_fixes = dict(member_fixes)
+        self.billed: set[int] = set()  # claim payments whose patient share was billed
 
     def run(self) -> None:
         queue = list(self.claims)
@@ -181,11 +182,14 @@ class MoneyLoop:
                 practice=self.practice, era__inbox_file__received_at=received,
                 patient_responsibility_cents__gt=0, claim__isnull=False,
             )
+            .exclude(pk__in=self.billed)
             .order_by("pk")
-            .values_list("claim__number", "claim__patient__account_number",
+            .values_list("pk", "claim__number", "claim__patient__account_number",
                          "patient_responsibility_cents")
         )
-        for claim_ref, patient_ref, cents in owed:
+        for pk, claim_ref, patient_ref, cents in owed:
+            # Two batches' 835s can arrive in the same minute: each bill goes out once.
+            self.billed.add(pk)
             if self.rng.random() >= PATIENTS_WHO_PAY:
                 continue
             paid_at = received + timedelta(days=self.rng.randint(*PATIENT_PAYS_DAYS), hours=3)

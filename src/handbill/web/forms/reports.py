@@ -8,6 +8,8 @@ from typing import Any
 
 from django import forms
 
+from handbill.web.forms.fields import DateInput
+
 DEFAULT_DAYS = 90
 MAX_DAYS = 366 * 5
 
@@ -22,11 +24,11 @@ class ReportRange:
 
 class ReportFilterForm(forms.Form):
     start = forms.DateField(
-        label="From", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label="From", required=False, widget=DateInput(),
         help_text="first day (date of service, payment or 835 date)",
     )
     to = forms.DateField(
-        label="To", required=False, widget=forms.DateInput(attrs={"type": "date"}),
+        label="To", required=False, widget=DateInput(),
         help_text="last day, included; A/R aging is as of this day",
     )
     period = forms.ChoiceField(
@@ -35,7 +37,10 @@ class ReportFilterForm(forms.Form):
     )
 
     def __init__(self, data: Any, *, today: date) -> None:
-        super().__init__(data)
+        # The default range shows in the fields, so the user sees what the page covers.
+        super().__init__(data, initial={
+            "start": today - timedelta(days=DEFAULT_DAYS - 1), "to": today, "period": "month",
+        })
         self.today = today
 
     def clean(self) -> dict[str, Any]:

@@ -17,9 +17,9 @@ Definitions (docs/dashboard.md says the same for users):
   adjustment the posting plan left on the payer as a denial, and patient-responsibility
   reasons other than deductible (PR-1), coinsurance (PR-2) and copay (PR-3), e.g. PR-119 or
   PR-204.
-- **Clean-claim rate**: of the original claims that have had an answer (a 277CA rejection or
-  an 835), the share paid in full on their first submission — never rejected, no line denied,
-  not replaced by a corrected claim.
+- **Clean-claim rate**: of the original claims that have had an answer (a 999/277CA
+  rejection or an 835), the share paid in full on their first submission — never rejected, no
+  line denied, not replaced by a corrected claim.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
+    F,
     OuterRef,
     Q,
     QuerySet,
@@ -44,7 +45,7 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce, TruncMonth, TruncWeek
 
-from handbill.claims.models import Claim, ClaimEvent, ClaimLine, Status
+from handbill.claims.models import Claim, ClaimLine, Status
 from handbill.ledger.models import (
     RECEIVABLE_KINDS,
     Account,
@@ -54,7 +55,7 @@ from handbill.ledger.models import (
     TransactionKind,
 )
 from handbill.practice.models import Payer, Practice
-from handbill.remittance.models import Adjustment, ClaimPayment
+from handbill.remittance.models import Acknowledgement, Adjustment, ClaimPayment
 
 # (label, first day, last day); None = no upper end.
 AGING_BUCKETS: tuple[tuple[str, int, int | None], ...] = (
@@ -203,18 +204,28 @@ def _accounts(practice: Practice, kind: str) -> QuerySet[Account]:
 
 
 def totals(practice: Practice, *, start: date, end: date, receivable: int) -> Totals:
-    """Charges and payments with a ledger date in ``[start, end)``; ``receivable`` is the A/R
-    the caller already summed (the aging's total)."""
-    in_period = _in_period(practice, start, end)
-    charges = in_period.filter(account_id__in=_accounts(practice, AccountKind.CHARGES)).aggregate(
-        cents=Coalesce(Sum("credit_cents") - Sum("debit_cents"), 0)
-    )["cents"]
-    cash = _cash_by_side(in_period.filter(account_id__in=_accounts(practice,
-                                                                    AccountKind.CASH)))
+    """Charges and payments with a ledger date in ``[start, end)``, in one pass over the
+    period's legs; ``receivable`` is the A/R the caller already summed (the aging's total)."""
+    accounts = Account.objects.filter(
+        practice=practice, kind__in=[AccountKind.CHARGES, AccountKind.CASH]).values("pk")
+    rows = (
+        _in_period(practice, start, end)
+        .filter(account_id__in=accounts)
+        .annotate(kind=F("account__kind"), side=_side())
+        .values("kind", "side")
+        .annotate(debit=Sum("debit_cents"), credit=Sum("credit_cents"))
+        .order_by()
+    )
+    charges, cash = 0, {"insurance": 0, "patient": 0}
+    for row in rows:
+        if row["kind"] == AccountKind.CHARGES:
+            charges += row["credit"] - row["debit"]
+        else:
+            cash[row["side"]] += row["debit"] - row["credit"]
     return Totals(
         charges=charges,
-        insurance_payments=cash.get("insurance", 0),
-        patient_payments=cash.get("patient", 0),
+        insurance_payments=cash["insurance"],
+        patient_payments=cash["patient"],
         receivable=receivable,
     )
 
@@ -405,7 +416,9 @@ def clean_claim_rate(practice: Practice, *, start: date | None = None,
                      end: date | None = None) -> CleanRate:
     """Original claims (date of service in ``[start, end)``) with an answer, and how many
     of them were paid in full the first time (see the module's definition)."""
-    rejected = ClaimEvent.objects.filter(to_status="rejected").values("claim_id")
+    # Rejections as the 999/277CA reported them (indexed by practice and result).
+    rejected = Acknowledgement.objects.filter(
+        practice=practice, result="rejected", claim__isnull=False).values("claim_id")
     answered = ClaimPayment.objects.filter(practice=practice).exclude(
         outcome="unmatched").values("claim_id")
     cut = ClaimPayment.objects.filter(practice=practice).exclude(
@@ -417,11 +430,14 @@ def clean_claim_rate(practice: Practice, *, start: date | None = None,
         claims = claims.filter(date_of_service__gte=start)
     if end is not None:
         claims = claims.filter(date_of_service__lt=end)
-    # Each subquery runs once (IN (SELECT …)), not once per claim.
-    with_answer = claims.filter(Q(pk__in=answered) | Q(pk__in=rejected)).count()
-    clean = (claims.filter(pk__in=answered).exclude(pk__in=rejected).exclude(pk__in=cut)
-             .exclude(pk__in=replaced).count())
-    return CleanRate(with_answer, clean)
+    # One pass over the claims; each subquery runs once (IN (SELECT …)), not once per claim.
+    was_rejected = Q(pk__in=rejected)
+    counts = claims.filter(Q(pk__in=answered) | was_rejected).aggregate(
+        answered=Count("pk"),
+        clean=Count("pk", filter=Q(pk__in=answered) & ~was_rejected & ~Q(pk__in=cut)
+                    & ~Q(pk__in=replaced)),
+    )
+    return CleanRate(counts["answered"], counts["clean"])
 
 
 def percent_of(part: int, whole: int) -> int:
