@@ -90,4 +90,4 @@ def test_the_tour_of_the_demo_practice(
     expect(page.get_by_role("heading", name="A/R aging by payer")).to_be_visible()
     denials = page.locator("section[aria-labelledby=denials-heading] table.table tbody tr")
     expect(denials.first).to_contain_text("-")
-    shoot(page, "11-reports")
+    shoot(page, "10b-reports")
