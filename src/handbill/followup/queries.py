@@ -147,24 +147,27 @@ class _Context:
                 (p for p in self._versions[payer.pk] if p.in_force(on)), None)
         return self._policies[key]
 
+    def has_fees(self, payer: Payer) -> bool:
+        """Whether any of the payer's policy versions has a fee schedule."""
+        if payer.pk not in self._versions:
+            self._versions[payer.pk] = [version.as_policy() for version in versions_of(payer)]
+        return any(policy.fees for policy in self._versions[payer.pk])
+
     def _claim_balances(self, kind: str) -> dict[str, Cents]:
         if kind not in self._balances:
-            rows = (Leg.objects.filter(practice=self.practice, account__kind=kind)
-                    .exclude(claim_ref="")
-                    .values("claim_ref")
-                    .annotate(debits=Coalesce(Sum("debit_cents"), 0),
-                              credits=Coalesce(Sum("credit_cents"), 0)))
+            # Only the claims whose balance is not zero: most of a large practice's claims
+            # are settled, and a settled claim is read as 0 (``.get(number, Cents(0))``).
             self._balances[kind] = {
-                row["claim_ref"]: Cents(int(row["debits"]) - int(row["credits"]))
-                for row in rows}
+                ref: Cents(int(open_)) for ref, open_ in _open_balances(self.practice, kind)
+                .values_list("claim_ref", "open")}
         return self._balances[kind]
 
     def insurance_balances(self) -> dict[str, Cents]:
-        """What payers still owe, per claim number."""
+        """What payers still owe, per claim number (claims with a balance other than 0)."""
         return self._claim_balances(AccountKind.AR_INSURANCE)
 
     def patient_balances(self) -> dict[str, Cents]:
-        """What patients still owe, per claim number."""
+        """What patients still owe, per claim number (claims with a balance other than 0)."""
         return self._claim_balances(AccountKind.AR_PATIENT)
 
     def age(self, claim: Claim) -> int:
@@ -186,6 +189,23 @@ def _claims() -> Any:
     return Claim.objects.select_related("patient", "payer", "provider")
 
 
+def _open_balances(practice: Practice, *kinds: str) -> Any:
+    """Per claim number (and account kind), debits − credits as ``open``, for the claims
+    whose balance on those accounts is not zero: one grouped query in the database."""
+    return (Leg.objects.filter(practice=practice, account__kind__in=kinds)
+            .exclude(claim_ref="")
+            .values("claim_ref", "account__kind")
+            .annotate(open=Coalesce(Sum("debit_cents"), 0) - Coalesce(Sum("credit_cents"), 0))
+            .exclude(open=0))
+
+
+def _owing(practice: Practice) -> Any:
+    """The numbers of the claims on which a payer or the patient still owes something (a
+    subquery): only these can carry money at risk."""
+    return (_open_balances(practice, AccountKind.AR_INSURANCE, AccountKind.AR_PATIENT)
+            .filter(open__gt=0).values("claim_ref"))
+
+
 # --- rejections -------------------------------------------------------------------------------
 
 
@@ -195,6 +215,18 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
             .select_related("claim", "claim__patient", "claim__payer")
             .order_by("claim_id", "received_at", "pk"))
     balances = ctx.insurance_balances()
+    # A rejected claim never charged to the payer's A/R is at risk for its whole charge; one
+    # whose A/R legs net to zero is at risk for nothing (the balances leave out zeros).
+    booked = set(Leg.objects.filter(
+        practice=ctx.practice, account__kind=AccountKind.AR_INSURANCE,
+        claim_ref__in=Claim.objects.filter(practice=ctx.practice, status="rejected")
+        .values("number")).values_list("claim_ref", flat=True).distinct())
+
+    def risk_of(claim: Claim) -> Cents:
+        return balances.get(claim.number,
+                            Cents(0) if claim.number in booked
+                            else Cents(claim.total_charge_cents))
+
     rows = []
     for ack in acks:
         claim = ack.claim
@@ -202,23 +234,28 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
         if ack.kind == "277ca" and ack.code.split(":")[0] not in fu.REJECTING_CATEGORIES:
             continue
         step = fu.rejection_step(ack.kind, ack.code, ack.message)
-        risk = balances.get(claim.number, Cents(claim.total_charge_cents))
+        risk = risk_of(claim)
         rows.append(QueueRow(f"ack:{ack.pk}", fu.WorkKind.REJECTION, claim,
                              claim.payer.name if claim.payer else "", "", step, risk,
                              ctx.age(claim), ctx.clock(claim)))
     # A claim marked rejected by hand, or by an import, has no acknowledgement row: the
     # reason is the note on the move to rejected.
     covered = {row.claim.pk for row in rows}
-    for claim in _claims().filter(practice=ctx.practice, status="rejected"):
-        if claim.pk in covered:
-            continue
-        event = (ClaimEvent.objects.filter(claim=claim, to_status="rejected")
-                 .order_by("-at", "-pk").first())
-        step = fu.rejection_step("claim", "", event.note if event is not None else "")
+    uncovered = [claim for claim in _claims().filter(practice=ctx.practice, status="rejected")
+                 if claim.pk not in covered]
+    # The latest move to rejected of each, read at once (not a query per claim).
+    notes: dict[int, str] = {}
+    for claim_id, note in (ClaimEvent.objects
+                           .filter(claim__practice=ctx.practice, claim__status="rejected",
+                                   to_status="rejected")
+                           .order_by("claim_id", "-at", "-pk")
+                           .values_list("claim_id", "note")):
+        notes.setdefault(claim_id, note)
+    for claim in uncovered:
+        step = fu.rejection_step("claim", "", notes.get(claim.pk, ""))
         rows.append(QueueRow(f"rejected:{claim.pk}", fu.WorkKind.REJECTION, claim,
                              claim.payer.name if claim.payer else "", "", step,
-                             balances.get(claim.number, Cents(claim.total_charge_cents)),
-                             ctx.age(claim), ctx.clock(claim)))
+                             risk_of(claim), ctx.age(claim), ctx.clock(claim)))
     return rows
 
 
@@ -297,15 +334,18 @@ class Adjudication:
         return self.payment.claim
 
 
-def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED,
-                    ) -> list[Adjudication]:
-    """Each claim's latest adjudication (not a reversal), with its lines and adjustments.
+def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED, *,
+                    claims: Any = None) -> list[Adjudication]:
+    """Each claim's latest adjudication (not a reversal), with its lines and adjustments
+    (``claims``: a subquery of claim ids, to read only those claims).
 
     Lines and adjustments are read by the same filter as the payments, not by a list of ids:
     an id list of a large practice is more than SQLite takes in one statement.
     """
     wanted = list(statuses)
-    scope = {"practice": practice, "claim__status__in": wanted}
+    scope: dict[str, Any] = {"practice": practice, "claim__status__in": wanted}
+    if claims is not None:
+        scope["claim_id__in"] = claims
     payments = (ClaimPayment.objects.filter(**scope).exclude(status_code=REVERSAL)
                 .select_related("claim", "claim__patient", "claim__payer", "claim__provider")
                 .only(*_PAYMENT_FIELDS)
@@ -396,6 +436,17 @@ def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]
             rows.append(QueueRow(f"denial:cp{payment.pk}", fu.WorkKind.DENIAL, claim, payer, "",
                                  steps[0], risk, ctx.age(claim), more_steps=steps[1:]))
     return rows
+
+
+def _may_be_underpaid(ctx: _Context) -> Any:
+    """The claims (a subquery of ids) with a paid line matched to ours, of a payer with a
+    fee schedule in some policy version: no other claim can be underpaid."""
+    with_fees = [payer.pk for payer in Payer.objects.filter(practice=ctx.practice)
+                 if ctx.has_fees(payer)]
+    return (ServicePayment.objects
+            .filter(claim_payment__practice=ctx.practice, paid_cents__gt=0,
+                    claim_line__isnull=False, claim_payment__claim__payer_id__in=with_fees)
+            .values("claim_payment__claim_id"))
 
 
 def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
@@ -516,8 +567,12 @@ def _status_step(claim: Claim, age: int) -> fu.NextStep:
 def _followup(ctx: _Context) -> list[QueueRow]:
     owed = {number: cents for number, cents in ctx.insurance_balances().items()
             if cents.value > 0}
-    # Claims of the practice, not a list of numbers: the list can be more than SQLite takes.
-    claims = _claims().filter(practice=ctx.practice).exclude(status__in=["void", "draft"])
+    # Only the claims a payer still owes on, chosen in the database by a subquery (a list of
+    # numbers can be more than SQLite takes in one statement).
+    owing = (_open_balances(ctx.practice, AccountKind.AR_INSURANCE).filter(open__gt=0)
+             .values("claim_ref"))
+    claims = (_claims().filter(practice=ctx.practice, number__in=owing)
+              .exclude(status__in=["void", "draft"]))
     rows = []
     for claim in claims:
         if claim.number not in owed:
@@ -560,17 +615,17 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
     wanted = fu.WorkKind(kind) if kind is not None else None
     ctx = _Context(practice, at)
     rows: list[QueueRow] = []
-    payments: list[Adjudication] | None = None
     for this in fu.WorkKind:
         if wanted is not None and this is not wanted:
             continue
         if this is fu.WorkKind.REJECTION:
             rows += _rejections(ctx)
-        elif this in (fu.WorkKind.DENIAL, fu.WorkKind.UNDERPAID):
-            if payments is None:
-                payments = latest_payments(practice)
-            rows += (_denials(ctx, payments) if this is fu.WorkKind.DENIAL
-                     else _underpaid(ctx, payments))
+        elif this is fu.WorkKind.DENIAL:
+            # A denial is listed only while money of it is open: claims someone owes on.
+            rows += _denials(ctx, latest_payments(practice, claims=Claim.objects.filter(
+                practice=practice, number__in=_owing(practice)).values("pk")))
+        elif this is fu.WorkKind.UNDERPAID:
+            rows += _underpaid(ctx, latest_payments(practice, claims=_may_be_underpaid(ctx)))
         elif this is fu.WorkKind.TIMELY:
             rows += _timely(ctx)
         else:
