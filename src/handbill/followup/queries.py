@@ -80,6 +80,8 @@ class QueueRow:
     service_payment_id: int | None = None
     state: WorkItem | None = None
     more_steps: list[fu.NextStep] = field(default_factory=list)
+    # The claim was read with only what ordering needs (``hydrate`` reads the rest).
+    light: bool = False
 
     @property
     def action(self) -> str:
@@ -133,6 +135,7 @@ class _Context:
         self._policies: dict[tuple[int, date], PayerPolicy | None] = {}
         self._versions: dict[int, list[PayerPolicy]] = {}
         self._balances: dict[str, dict[str, Cents]] = {}
+        self._payers: dict[int, Payer] = {}
 
     def policy(self, payer: Payer | None, on: date) -> PayerPolicy | None:
         """The payer's rules on ``on``: its versions are read once, each checked once."""
@@ -146,6 +149,14 @@ class _Context:
             self._policies[key] = next(
                 (p for p in self._versions[payer.pk] if p.in_force(on)), None)
         return self._policies[key]
+
+    def payer(self, pk: int) -> Payer:
+        """The practice's payer ``pk`` (all of them read once)."""
+        if not self._payers:
+            self._payers = {p.pk: p for p in Payer.objects.filter(practice=self.practice)}
+        if pk not in self._payers:
+            self._payers[pk] = Payer.objects.get(pk=pk)
+        return self._payers[pk]
 
     def has_fees(self, payer: Payer) -> bool:
         """Whether any of the payer's policy versions has a fee schedule."""
@@ -187,6 +198,32 @@ class _Context:
 
 def _claims() -> Any:
     return Claim.objects.select_related("patient", "payer", "provider")
+
+
+# What a list needs of a claim to decide and order its rows; the patient and provider are read
+# by ``hydrate`` for the rows shown (a large practice has tens of thousands of open claims).
+_LIGHT_FIELDS = ("pk", "practice_id", "number", "status", "date_of_service",
+                 "total_charge_cents", "payer_id", "patient_id", "provider_id")
+
+
+def _light(ctx: _Context, claims: Any) -> Iterable[Claim]:
+    """The claims with only ``_LIGHT_FIELDS`` and their payer (read once per payer)."""
+    for claim in claims.only(*_LIGHT_FIELDS):
+        if claim.payer_id is not None:
+            claim.payer = ctx.payer(claim.payer_id)
+        yield claim
+
+
+def hydrate(rows: Iterable[QueueRow]) -> None:
+    """Give the rows read light their whole claim, with patient, payer and provider (one
+    query for all of them): before showing or serialising them."""
+    todo = [row for row in rows if row.light]
+    if not todo:
+        return
+    full = _claims().in_bulk([row.claim.pk for row in todo])
+    for row in todo:
+        row.claim = full[row.claim.pk]
+        row.light = False
 
 
 def _open_balances(practice: Practice, *kinds: str) -> Any:
@@ -485,8 +522,9 @@ def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRo
 
 
 def _timely(ctx: _Context) -> list[QueueRow]:
-    claims = _claims().filter(practice=ctx.practice, status__in=list(CLOCK_RUNNING),
-                              payer__isnull=False)
+    claims = _light(ctx, Claim.objects.filter(practice=ctx.practice,
+                                              status__in=list(CLOCK_RUNNING),
+                                              payer__isnull=False))
     owed = ctx.insurance_balances()
     rows = []
     for claim in claims:
@@ -530,7 +568,7 @@ def _timely(ctx: _Context) -> list[QueueRow]:
                 else Cents(claim.total_charge_cents))
         rows.append(QueueRow(f"timely:{claim.pk}", fu.WorkKind.TIMELY, claim,
                              claim.payer.name if claim.payer else "", "", step,
-                             risk, ctx.age(claim), clock))
+                             risk, ctx.age(claim), clock, light=True))
     return rows
 
 
@@ -571,8 +609,8 @@ def _followup(ctx: _Context) -> list[QueueRow]:
     # numbers can be more than SQLite takes in one statement).
     owing = (_open_balances(ctx.practice, AccountKind.AR_INSURANCE).filter(open__gt=0)
              .values("claim_ref"))
-    claims = (_claims().filter(practice=ctx.practice, number__in=owing)
-              .exclude(status__in=["void", "draft"]))
+    claims = _light(ctx, Claim.objects.filter(practice=ctx.practice, number__in=owing)
+                    .exclude(status__in=["void", "draft"]))
     rows = []
     for claim in claims:
         if claim.number not in owed:
@@ -585,7 +623,8 @@ def _followup(ctx: _Context) -> list[QueueRow]:
                              claim.payer.name if claim.payer else "", "",
                              _status_step(claim, age), balance, age, clock,
                              score=fu.money_at_risk(balance, age,
-                                                    running.days_left if running else None)))
+                                                    running.days_left if running else None),
+                             light=True))
     return rows
 
 
@@ -606,11 +645,14 @@ def _hidden(row: QueueRow, today: date) -> bool:
 
 
 def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None = None,
-             include_done: bool = False) -> list[QueueRow]:
+             include_done: bool = False, full: bool = True) -> list[QueueRow]:
     """The items of one list (or all lists), most money at risk first.
 
     Every row has a score: the follow-up formula (``core.followup.money_at_risk``) on the
     item's money, age and filing clock, so each tab is ordered the same way.
+
+    ``full=False`` leaves the claims of the per-claim lists light (see ``hydrate``): for
+    counting, or for a page that hydrates only the rows it shows.
     """
     wanted = fu.WorkKind(kind) if kind is not None else None
     ctx = _Context(practice, at)
@@ -640,6 +682,8 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
     if not include_done:
         rows = [row for row in rows if not _hidden(row, ctx.today)]
     rows.sort(key=lambda r: (-r.score, -r.age_days, r.claim.number, r.key))
+    if full:
+        hydrate(rows)
     return rows
 
 
@@ -653,14 +697,17 @@ def find_row(practice: Practice, key: str, *, at: datetime) -> QueueRow | None:
     kind = kinds.get(prefix)
     if kind is None:
         return None
-    return next((row for row in worklist(practice, at=at, kind=kind, include_done=True)
-                 if row.key == key), None)
+    found = next((row for row in worklist(practice, at=at, kind=kind, include_done=True,
+                                          full=False) if row.key == key), None)
+    if found is not None:
+        hydrate([found])
+    return found
 
 
 def counts(practice: Practice, *, at: datetime) -> dict[str, int]:
     """How many open items each list has (for the tabs)."""
     found: dict[str, int] = defaultdict(int)
-    for row in worklist(practice, at=at):
+    for row in worklist(practice, at=at, full=False):
         found[row.kind.value] += 1
     return {kind.value: found.get(kind.value, 0) for kind in fu.WorkKind}
 
@@ -729,7 +776,9 @@ def denial_events(practice: Practice) -> list[fu.DenialEvent]:
 
 def open_items_for(practice: Practice, claim: Claim, *, at: datetime) -> list[QueueRow]:
     """The open worklist items of one claim (the claim page can show them)."""
-    return [row for row in worklist(practice, at=at) if row.claim.pk == claim.pk]
+    rows = [row for row in worklist(practice, at=at, full=False) if row.claim.pk == claim.pk]
+    hydrate(rows)
+    return rows
 
 
 
