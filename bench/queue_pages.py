@@ -34,7 +34,7 @@ assert _spec is not None and _spec.loader is not None  # noqa: S101 - our own fi
 web_pages = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(web_pages)
 AT = web_pages.AT
-KINDS = ["followup", "denial", "rejection", "underpaid", "timely"]
+KINDS = ["followup", "denials", "rejections", "underpaid", "timely"]
 
 
 def _time(call: Any, count: int) -> tuple[float, int]:

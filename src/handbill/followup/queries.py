@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from handbill.claims.models import Claim, ClaimEvent
@@ -475,6 +475,32 @@ def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]
     return rows
 
 
+# At most this many ids go into a statement as a list (SQLite takes a limited number).
+_MAX_IDS = 900
+
+
+def _may_be_denied(ctx: _Context) -> Any:
+    """The claims (a subquery of ids) that can have a denial on the list: someone still owes
+    on them (a denial is listed only while its money is open), and a remittance paid one of
+    their lines nothing or denied the whole claim."""
+    practice = ctx.practice
+    zero_paid = (ServicePayment.objects.filter(claim_payment__practice=practice, paid_cents=0)
+                 .values("claim_payment__claim_id"))
+    denied = (ClaimPayment.objects.filter(practice=practice, status_code="4")
+              .values("claim_id"))
+    candidates = (Claim.objects.filter(practice=practice)
+                  .filter(Q(pk__in=zero_paid) | Q(pk__in=denied)))
+    # The balances are read for the rows anyway; checking them here spares the database a
+    # grouped subquery in each of the three reads of ``latest_payments``.
+    insurance, patient = ctx.insurance_balances(), ctx.patient_balances()
+    owing = [pk for pk, number in candidates.values_list("pk", "number")
+             if insurance.get(number, Cents(0)).value > 0
+             or patient.get(number, Cents(0)).value > 0]
+    if len(owing) <= _MAX_IDS:
+        return owing
+    return candidates.filter(number__in=_owing(practice)).values("pk")
+
+
 def _may_be_underpaid(ctx: _Context) -> Any:
     """The claims (a subquery of ids) with a paid line matched to ours, of a payer with a
     fee schedule in some policy version: no other claim can be underpaid."""
@@ -663,9 +689,7 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
         if this is fu.WorkKind.REJECTION:
             rows += _rejections(ctx)
         elif this is fu.WorkKind.DENIAL:
-            # A denial is listed only while money of it is open: claims someone owes on.
-            rows += _denials(ctx, latest_payments(practice, claims=Claim.objects.filter(
-                practice=practice, number__in=_owing(practice)).values("pk")))
+            rows += _denials(ctx, latest_payments(practice, claims=_may_be_denied(ctx)))
         elif this is fu.WorkKind.UNDERPAID:
             rows += _underpaid(ctx, latest_payments(practice, claims=_may_be_underpaid(ctx)))
         elif this is fu.WorkKind.TIMELY:
