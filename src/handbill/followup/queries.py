@@ -158,11 +158,15 @@ class _Context:
             self._payers[pk] = Payer.objects.get(pk=pk)
         return self._payers[pk]
 
-    def has_fees(self, payer: Payer) -> bool:
-        """Whether any of the payer's policy versions has a fee schedule."""
+    def versions(self, payer: Payer) -> list[PayerPolicy]:
+        """Every policy version of the payer (read once)."""
         if payer.pk not in self._versions:
             self._versions[payer.pk] = [version.as_policy() for version in versions_of(payer)]
-        return any(policy.fees for policy in self._versions[payer.pk])
+        return self._versions[payer.pk]
+
+    def has_fees(self, payer: Payer) -> bool:
+        """Whether any of the payer's policy versions has a fee schedule."""
+        return any(policy.fees for policy in self.versions(payer))
 
     def _claim_balances(self, kind: str) -> dict[str, Cents]:
         if kind not in self._balances:
@@ -548,9 +552,18 @@ def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRo
 
 
 def _timely(ctx: _Context) -> list[QueueRow]:
-    claims = _light(ctx, Claim.objects.filter(practice=ctx.practice,
-                                              status__in=list(CLOCK_RUNNING),
-                                              payer__isnull=False))
+    running = Claim.objects.filter(practice=ctx.practice, status__in=list(CLOCK_RUNNING),
+                                   payer__isnull=False)
+    # A claim is listed once its deadline is within the warning window: with the shortest
+    # filing limit of any payer's policy, a later date of service cannot be yet.
+    limits = [policy.timely_filing_days
+              for payer in Payer.objects.filter(practice=ctx.practice)
+              for policy in ctx.versions(payer)]
+    if not limits:
+        return []
+    running = running.filter(date_of_service__lte=ctx.today + timedelta(
+        days=fu.DEFAULT_WARN_DAYS - min(limits)))
+    claims = _light(ctx, running)
     owed = ctx.insurance_balances()
     rows = []
     for claim in claims:
