@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
 
 from handbill.claims.models import Claim, ClaimEvent
@@ -80,6 +80,8 @@ class QueueRow:
     service_payment_id: int | None = None
     state: WorkItem | None = None
     more_steps: list[fu.NextStep] = field(default_factory=list)
+    # The claim was read with only what ordering needs (``hydrate`` reads the rest).
+    light: bool = False
 
     @property
     def action(self) -> str:
@@ -133,6 +135,7 @@ class _Context:
         self._policies: dict[tuple[int, date], PayerPolicy | None] = {}
         self._versions: dict[int, list[PayerPolicy]] = {}
         self._balances: dict[str, dict[str, Cents]] = {}
+        self._payers: dict[int, Payer] = {}
 
     def policy(self, payer: Payer | None, on: date) -> PayerPolicy | None:
         """The payer's rules on ``on``: its versions are read once, each checked once."""
@@ -147,24 +150,39 @@ class _Context:
                 (p for p in self._versions[payer.pk] if p.in_force(on)), None)
         return self._policies[key]
 
+    def payer(self, pk: int) -> Payer:
+        """The practice's payer ``pk`` (all of them read once)."""
+        if not self._payers:
+            self._payers = {p.pk: p for p in Payer.objects.filter(practice=self.practice)}
+        if pk not in self._payers:
+            self._payers[pk] = Payer.objects.get(pk=pk)
+        return self._payers[pk]
+
+    def versions(self, payer: Payer) -> list[PayerPolicy]:
+        """Every policy version of the payer (read once)."""
+        if payer.pk not in self._versions:
+            self._versions[payer.pk] = [version.as_policy() for version in versions_of(payer)]
+        return self._versions[payer.pk]
+
+    def has_fees(self, payer: Payer) -> bool:
+        """Whether any of the payer's policy versions has a fee schedule."""
+        return any(policy.fees for policy in self.versions(payer))
+
     def _claim_balances(self, kind: str) -> dict[str, Cents]:
         if kind not in self._balances:
-            rows = (Leg.objects.filter(practice=self.practice, account__kind=kind)
-                    .exclude(claim_ref="")
-                    .values("claim_ref")
-                    .annotate(debits=Coalesce(Sum("debit_cents"), 0),
-                              credits=Coalesce(Sum("credit_cents"), 0)))
+            # Only the claims whose balance is not zero: most of a large practice's claims
+            # are settled, and a settled claim is read as 0 (``.get(number, Cents(0))``).
             self._balances[kind] = {
-                row["claim_ref"]: Cents(int(row["debits"]) - int(row["credits"]))
-                for row in rows}
+                ref: Cents(int(open_)) for ref, open_ in _open_balances(self.practice, kind)
+                .values_list("claim_ref", "open")}
         return self._balances[kind]
 
     def insurance_balances(self) -> dict[str, Cents]:
-        """What payers still owe, per claim number."""
+        """What payers still owe, per claim number (claims with a balance other than 0)."""
         return self._claim_balances(AccountKind.AR_INSURANCE)
 
     def patient_balances(self) -> dict[str, Cents]:
-        """What patients still owe, per claim number."""
+        """What patients still owe, per claim number (claims with a balance other than 0)."""
         return self._claim_balances(AccountKind.AR_PATIENT)
 
     def age(self, claim: Claim) -> int:
@@ -186,6 +204,49 @@ def _claims() -> Any:
     return Claim.objects.select_related("patient", "payer", "provider")
 
 
+# What a list needs of a claim to decide and order its rows; the patient and provider are read
+# by ``hydrate`` for the rows shown (a large practice has tens of thousands of open claims).
+_LIGHT_FIELDS = ("pk", "practice_id", "number", "status", "date_of_service",
+                 "total_charge_cents", "payer_id", "patient_id", "provider_id")
+
+
+def _light(ctx: _Context, claims: Any) -> Iterable[Claim]:
+    """The claims with only ``_LIGHT_FIELDS`` and their payer (read once per payer)."""
+    for claim in claims.only(*_LIGHT_FIELDS):
+        if claim.payer_id is not None:
+            claim.payer = ctx.payer(claim.payer_id)
+        yield claim
+
+
+def hydrate(rows: Iterable[QueueRow]) -> None:
+    """Give the rows read light their whole claim, with patient, payer and provider (one
+    query for all of them): before showing or serialising them."""
+    todo = [row for row in rows if row.light]
+    if not todo:
+        return
+    full = _claims().in_bulk([row.claim.pk for row in todo])
+    for row in todo:
+        row.claim = full[row.claim.pk]
+        row.light = False
+
+
+def _open_balances(practice: Practice, *kinds: str) -> Any:
+    """Per claim number (and account kind), debits − credits as ``open``, for the claims
+    whose balance on those accounts is not zero: one grouped query in the database."""
+    return (Leg.objects.filter(practice=practice, account__kind__in=kinds)
+            .exclude(claim_ref="")
+            .values("claim_ref", "account__kind")
+            .annotate(open=Coalesce(Sum("debit_cents"), 0) - Coalesce(Sum("credit_cents"), 0))
+            .exclude(open=0))
+
+
+def _owing(practice: Practice) -> Any:
+    """The numbers of the claims on which a payer or the patient still owes something (a
+    subquery): only these can carry money at risk."""
+    return (_open_balances(practice, AccountKind.AR_INSURANCE, AccountKind.AR_PATIENT)
+            .filter(open__gt=0).values("claim_ref"))
+
+
 # --- rejections -------------------------------------------------------------------------------
 
 
@@ -195,6 +256,18 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
             .select_related("claim", "claim__patient", "claim__payer")
             .order_by("claim_id", "received_at", "pk"))
     balances = ctx.insurance_balances()
+    # A rejected claim never charged to the payer's A/R is at risk for its whole charge; one
+    # whose A/R legs net to zero is at risk for nothing (the balances leave out zeros).
+    booked = set(Leg.objects.filter(
+        practice=ctx.practice, account__kind=AccountKind.AR_INSURANCE,
+        claim_ref__in=Claim.objects.filter(practice=ctx.practice, status="rejected")
+        .values("number")).values_list("claim_ref", flat=True).distinct())
+
+    def risk_of(claim: Claim) -> Cents:
+        return balances.get(claim.number,
+                            Cents(0) if claim.number in booked
+                            else Cents(claim.total_charge_cents))
+
     rows = []
     for ack in acks:
         claim = ack.claim
@@ -202,23 +275,28 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
         if ack.kind == "277ca" and ack.code.split(":")[0] not in fu.REJECTING_CATEGORIES:
             continue
         step = fu.rejection_step(ack.kind, ack.code, ack.message)
-        risk = balances.get(claim.number, Cents(claim.total_charge_cents))
+        risk = risk_of(claim)
         rows.append(QueueRow(f"ack:{ack.pk}", fu.WorkKind.REJECTION, claim,
                              claim.payer.name if claim.payer else "", "", step, risk,
                              ctx.age(claim), ctx.clock(claim)))
     # A claim marked rejected by hand, or by an import, has no acknowledgement row: the
     # reason is the note on the move to rejected.
     covered = {row.claim.pk for row in rows}
-    for claim in _claims().filter(practice=ctx.practice, status="rejected"):
-        if claim.pk in covered:
-            continue
-        event = (ClaimEvent.objects.filter(claim=claim, to_status="rejected")
-                 .order_by("-at", "-pk").first())
-        step = fu.rejection_step("claim", "", event.note if event is not None else "")
+    uncovered = [claim for claim in _claims().filter(practice=ctx.practice, status="rejected")
+                 if claim.pk not in covered]
+    # The latest move to rejected of each, read at once (not a query per claim).
+    notes: dict[int, str] = {}
+    for claim_id, note in (ClaimEvent.objects
+                           .filter(claim__practice=ctx.practice, claim__status="rejected",
+                                   to_status="rejected")
+                           .order_by("claim_id", "-at", "-pk")
+                           .values_list("claim_id", "note")):
+        notes.setdefault(claim_id, note)
+    for claim in uncovered:
+        step = fu.rejection_step("claim", "", notes.get(claim.pk, ""))
         rows.append(QueueRow(f"rejected:{claim.pk}", fu.WorkKind.REJECTION, claim,
                              claim.payer.name if claim.payer else "", "", step,
-                             balances.get(claim.number, Cents(claim.total_charge_cents)),
-                             ctx.age(claim), ctx.clock(claim)))
+                             risk_of(claim), ctx.age(claim), ctx.clock(claim)))
     return rows
 
 
@@ -297,15 +375,18 @@ class Adjudication:
         return self.payment.claim
 
 
-def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED,
-                    ) -> list[Adjudication]:
-    """Each claim's latest adjudication (not a reversal), with its lines and adjustments.
+def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED, *,
+                    claims: Any = None) -> list[Adjudication]:
+    """Each claim's latest adjudication (not a reversal), with its lines and adjustments
+    (``claims``: a subquery of claim ids, to read only those claims).
 
     Lines and adjustments are read by the same filter as the payments, not by a list of ids:
     an id list of a large practice is more than SQLite takes in one statement.
     """
     wanted = list(statuses)
-    scope = {"practice": practice, "claim__status__in": wanted}
+    scope: dict[str, Any] = {"practice": practice, "claim__status__in": wanted}
+    if claims is not None:
+        scope["claim_id__in"] = claims
     payments = (ClaimPayment.objects.filter(**scope).exclude(status_code=REVERSAL)
                 .select_related("claim", "claim__patient", "claim__payer", "claim__provider")
                 .only(*_PAYMENT_FIELDS)
@@ -398,6 +479,43 @@ def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]
     return rows
 
 
+# At most this many ids go into a statement as a list (SQLite takes a limited number).
+_MAX_IDS = 900
+
+
+def _may_be_denied(ctx: _Context) -> Any:
+    """The claims (a subquery of ids) that can have a denial on the list: someone still owes
+    on them (a denial is listed only while its money is open), and a remittance paid one of
+    their lines nothing or denied the whole claim."""
+    practice = ctx.practice
+    zero_paid = (ServicePayment.objects.filter(claim_payment__practice=practice, paid_cents=0)
+                 .values("claim_payment__claim_id"))
+    denied = (ClaimPayment.objects.filter(practice=practice, status_code="4")
+              .values("claim_id"))
+    candidates = (Claim.objects.filter(practice=practice)
+                  .filter(Q(pk__in=zero_paid) | Q(pk__in=denied)))
+    # The balances are read for the rows anyway; checking them here spares the database a
+    # grouped subquery in each of the three reads of ``latest_payments``.
+    insurance, patient = ctx.insurance_balances(), ctx.patient_balances()
+    owing = [pk for pk, number in candidates.values_list("pk", "number")
+             if insurance.get(number, Cents(0)).value > 0
+             or patient.get(number, Cents(0)).value > 0]
+    if len(owing) <= _MAX_IDS:
+        return owing
+    return candidates.filter(number__in=_owing(practice)).values("pk")
+
+
+def _may_be_underpaid(ctx: _Context) -> Any:
+    """The claims (a subquery of ids) with a paid line matched to ours, of a payer with a
+    fee schedule in some policy version: no other claim can be underpaid."""
+    with_fees = [payer.pk for payer in Payer.objects.filter(practice=ctx.practice)
+                 if ctx.has_fees(payer)]
+    return (ServicePayment.objects
+            .filter(claim_payment__practice=ctx.practice, paid_cents__gt=0,
+                    claim_line__isnull=False, claim_payment__claim__payer_id__in=with_fees)
+            .values("claim_payment__claim_id"))
+
+
 def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
     rows = []
     for found_claim in adjudications:
@@ -434,8 +552,18 @@ def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRo
 
 
 def _timely(ctx: _Context) -> list[QueueRow]:
-    claims = _claims().filter(practice=ctx.practice, status__in=list(CLOCK_RUNNING),
-                              payer__isnull=False)
+    running = Claim.objects.filter(practice=ctx.practice, status__in=list(CLOCK_RUNNING),
+                                   payer__isnull=False)
+    # A claim is listed once its deadline is within the warning window: with the shortest
+    # filing limit of any payer's policy, a later date of service cannot be yet.
+    limits = [policy.timely_filing_days
+              for payer in Payer.objects.filter(practice=ctx.practice)
+              for policy in ctx.versions(payer)]
+    if not limits:
+        return []
+    running = running.filter(date_of_service__lte=ctx.today + timedelta(
+        days=fu.DEFAULT_WARN_DAYS - min(limits)))
+    claims = _light(ctx, running)
     owed = ctx.insurance_balances()
     rows = []
     for claim in claims:
@@ -479,7 +607,7 @@ def _timely(ctx: _Context) -> list[QueueRow]:
                 else Cents(claim.total_charge_cents))
         rows.append(QueueRow(f"timely:{claim.pk}", fu.WorkKind.TIMELY, claim,
                              claim.payer.name if claim.payer else "", "", step,
-                             risk, ctx.age(claim), clock))
+                             risk, ctx.age(claim), clock, light=True))
     return rows
 
 
@@ -516,8 +644,12 @@ def _status_step(claim: Claim, age: int) -> fu.NextStep:
 def _followup(ctx: _Context) -> list[QueueRow]:
     owed = {number: cents for number, cents in ctx.insurance_balances().items()
             if cents.value > 0}
-    # Claims of the practice, not a list of numbers: the list can be more than SQLite takes.
-    claims = _claims().filter(practice=ctx.practice).exclude(status__in=["void", "draft"])
+    # Only the claims a payer still owes on, chosen in the database by a subquery (a list of
+    # numbers can be more than SQLite takes in one statement).
+    owing = (_open_balances(ctx.practice, AccountKind.AR_INSURANCE).filter(open__gt=0)
+             .values("claim_ref"))
+    claims = _light(ctx, Claim.objects.filter(practice=ctx.practice, number__in=owing)
+                    .exclude(status__in=["void", "draft"]))
     rows = []
     for claim in claims:
         if claim.number not in owed:
@@ -530,7 +662,8 @@ def _followup(ctx: _Context) -> list[QueueRow]:
                              claim.payer.name if claim.payer else "", "",
                              _status_step(claim, age), balance, age, clock,
                              score=fu.money_at_risk(balance, age,
-                                                    running.days_left if running else None)))
+                                                    running.days_left if running else None),
+                             light=True))
     return rows
 
 
@@ -551,26 +684,27 @@ def _hidden(row: QueueRow, today: date) -> bool:
 
 
 def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None = None,
-             include_done: bool = False) -> list[QueueRow]:
+             include_done: bool = False, full: bool = True) -> list[QueueRow]:
     """The items of one list (or all lists), most money at risk first.
 
     Every row has a score: the follow-up formula (``core.followup.money_at_risk``) on the
     item's money, age and filing clock, so each tab is ordered the same way.
+
+    ``full=False`` leaves the claims of the per-claim lists light (see ``hydrate``): for
+    counting, or for a page that hydrates only the rows it shows.
     """
     wanted = fu.WorkKind(kind) if kind is not None else None
     ctx = _Context(practice, at)
     rows: list[QueueRow] = []
-    payments: list[Adjudication] | None = None
     for this in fu.WorkKind:
         if wanted is not None and this is not wanted:
             continue
         if this is fu.WorkKind.REJECTION:
             rows += _rejections(ctx)
-        elif this in (fu.WorkKind.DENIAL, fu.WorkKind.UNDERPAID):
-            if payments is None:
-                payments = latest_payments(practice)
-            rows += (_denials(ctx, payments) if this is fu.WorkKind.DENIAL
-                     else _underpaid(ctx, payments))
+        elif this is fu.WorkKind.DENIAL:
+            rows += _denials(ctx, latest_payments(practice, claims=_may_be_denied(ctx)))
+        elif this is fu.WorkKind.UNDERPAID:
+            rows += _underpaid(ctx, latest_payments(practice, claims=_may_be_underpaid(ctx)))
         elif this is fu.WorkKind.TIMELY:
             rows += _timely(ctx)
         else:
@@ -585,6 +719,8 @@ def worklist(practice: Practice, *, at: datetime, kind: fu.WorkKind | str | None
     if not include_done:
         rows = [row for row in rows if not _hidden(row, ctx.today)]
     rows.sort(key=lambda r: (-r.score, -r.age_days, r.claim.number, r.key))
+    if full:
+        hydrate(rows)
     return rows
 
 
@@ -598,14 +734,17 @@ def find_row(practice: Practice, key: str, *, at: datetime) -> QueueRow | None:
     kind = kinds.get(prefix)
     if kind is None:
         return None
-    return next((row for row in worklist(practice, at=at, kind=kind, include_done=True)
-                 if row.key == key), None)
+    found = next((row for row in worklist(practice, at=at, kind=kind, include_done=True,
+                                          full=False) if row.key == key), None)
+    if found is not None:
+        hydrate([found])
+    return found
 
 
 def counts(practice: Practice, *, at: datetime) -> dict[str, int]:
     """How many open items each list has (for the tabs)."""
     found: dict[str, int] = defaultdict(int)
-    for row in worklist(practice, at=at):
+    for row in worklist(practice, at=at, full=False):
         found[row.kind.value] += 1
     return {kind.value: found.get(kind.value, 0) for kind in fu.WorkKind}
 
@@ -674,7 +813,9 @@ def denial_events(practice: Practice) -> list[fu.DenialEvent]:
 
 def open_items_for(practice: Practice, claim: Claim, *, at: datetime) -> list[QueueRow]:
     """The open worklist items of one claim (the claim page can show them)."""
-    return [row for row in worklist(practice, at=at) if row.claim.pk == claim.pk]
+    rows = [row for row in worklist(practice, at=at, full=False) if row.claim.pk == claim.pk]
+    hydrate(rows)
+    return rows
 
 
 

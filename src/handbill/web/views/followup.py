@@ -45,13 +45,15 @@ def queues(request: HttpRequest) -> HttpResponse:
     practice = current_practice(request)
     at = now()
     kind = _kind(request)
-    # One pass builds every list: the tabs' counts and this tab's rows.
-    everything = queries.worklist(practice, at=at)
+    # One pass builds every list: the tabs' counts and this tab's rows; only the rows shown
+    # are read whole.
+    everything = queries.worklist(practice, at=at, full=False)
     counts = {value: 0 for value, _label in TABS}
     for row in everything:
         counts[row.kind.value] += 1
     rows = [row for row in everything if row.kind.value == kind]
     page = Paginator(rows, PER_PAGE).get_page(request.GET.get("page"))
+    queries.hydrate(page.object_list)
     today = practice_today(practice, at)
     context = {
         "tabs": TABS, "kind": kind, "counts": counts, "page": page,
