@@ -135,3 +135,63 @@ def phone_text(phone: str) -> str:
     if len(digits) == 10:
         return f"({digits[:3]}) {digits[3:6]}-{digits[6:]}"
     return phone.strip()
+
+
+_BODY = (0, 0, 0)
+_MUTED = (90, 90, 90)
+_RULE = (170, 180, 195)
+
+
+class PageWriter:
+    """fpdf2 for a flowing document (superbill, appeal letter) that breaks its own pages and
+    numbers them in a footer once the last page is known.
+
+    Each document sets its own margins; the moves it adds (lines, wrapped text, sections)
+    live on its subclass.
+    """
+
+    def __init__(self, pdf: FPDF, footer: str, *, margin: float, bottom: float,
+                 footer_from_bottom: float, rule_gap: float, page_width: float = 612.0,
+                 page_height: float = 792.0) -> None:
+        self.pdf = pdf
+        self.footer = footer
+        self.margin = margin
+        self.bottom = bottom
+        self.footer_from_bottom = footer_from_bottom
+        self.rule_gap = rule_gap
+        self.page_width = page_width
+        self.page_height = page_height
+        self.content = page_width - 2 * margin
+
+    @property
+    def y(self) -> float:
+        return self.pdf.get_y()
+
+    def room_for(self, height: float) -> bool:
+        """Start a new page when ``height`` more points would run into the footer; True when
+        a page was started."""
+        if self.y + height <= self.bottom:
+            return False
+        self.pdf.add_page()
+        self.pdf.set_y(self.margin)
+        return True
+
+    def font(self, size: float, style: str = "", colour: tuple[int, int, int] = _BODY) -> None:
+        self.pdf.set_font("Helvetica", style, size)
+        self.pdf.set_text_color(*colour)
+
+    def rule(self, weight: float = 0.6) -> None:
+        self.pdf.set_draw_color(*_RULE)
+        self.pdf.set_line_width(weight)
+        self.pdf.line(self.margin, self.y, self.page_width - self.margin, self.y)
+        self.pdf.ln(self.rule_gap)
+
+    def number_pages(self) -> None:
+        count = self.pdf.page
+        for number in range(1, count + 1):
+            self.pdf.page = number
+            self.font(7.5, "", _MUTED)
+            self.pdf.set_xy(self.margin, self.page_height - self.footer_from_bottom)
+            self.pdf.cell(w=self.content / 2, h=10, text=latin1_text(self.footer))
+            self.pdf.cell(w=self.content / 2, h=10, text=f"Page {number} of {count}", align="R")
+        self.pdf.page = count

@@ -25,6 +25,7 @@ from handbill.core.codes.icd10_index import Icd10Index
 from handbill.core.money import Cents, total
 from handbill.core.outbound import Address, Adjustment, BillingProvider, OutboundError, ProviderRef
 from handbill.documents._pdf import (
+    PageWriter,
     address_lines,
     finish,
     fit_width,
@@ -50,7 +51,6 @@ _PAGE_HEIGHT = 792.0
 _CONTENT = _PAGE_WIDTH - 2 * _MARGIN
 _BOTTOM = _PAGE_HEIGHT - 60.0
 _ACCENT = (40, 70, 110)
-_RULE = (170, 180, 195)
 _BODY = (0, 0, 0)
 _MUTED = (90, 90, 90)
 
@@ -199,23 +199,10 @@ def render_appeal(
 # --------------------------------------------------------------------------------------------
 
 
-class _Writer:
+class _Writer(PageWriter):
     def __init__(self, pdf: FPDF, reference: str) -> None:
-        self.pdf = pdf
-        self.reference = reference
-
-    @property
-    def y(self) -> float:
-        return self.pdf.get_y()
-
-    def room_for(self, height: float) -> None:
-        if self.y + height > _BOTTOM:
-            self.pdf.add_page()
-            self.pdf.set_y(_MARGIN)
-
-    def font(self, size: float, style: str = "", colour: tuple[int, int, int] = _BODY) -> None:
-        self.pdf.set_font("Helvetica", style, size)
-        self.pdf.set_text_color(*colour)
+        super().__init__(pdf, reference, margin=_MARGIN, bottom=_BOTTOM, footer_from_bottom=40,
+                         rule_gap=4, page_width=_PAGE_WIDTH, page_height=_PAGE_HEIGHT)
 
     def line(self, text: str, *, size: float = 10, style: str = "", height: float = 13,
              colour: tuple[int, int, int] = _BODY, align: str = "L") -> None:
@@ -256,22 +243,6 @@ class _Writer:
         self.pdf.ln(6)
         self.line(title, size=10.5, style="B", colour=_ACCENT, height=14)
         self.rule()
-
-    def rule(self, weight: float = 0.6) -> None:
-        self.pdf.set_draw_color(*_RULE)
-        self.pdf.set_line_width(weight)
-        self.pdf.line(_MARGIN, self.y, _PAGE_WIDTH - _MARGIN, self.y)
-        self.pdf.ln(4)
-
-    def number_pages(self) -> None:
-        count = self.pdf.page
-        for number in range(1, count + 1):
-            self.pdf.page = number
-            self.font(7.5, "", _MUTED)
-            self.pdf.set_xy(_MARGIN, _PAGE_HEIGHT - 40)
-            self.pdf.cell(w=_CONTENT / 2, h=10, text=latin1_text(self.reference))
-            self.pdf.cell(w=_CONTENT / 2, h=10, text=f"Page {number} of {count}", align="R")
-        self.pdf.page = count
 
 
 def _check(letter: AppealLetter) -> None:

@@ -29,6 +29,7 @@ from handbill.core.outbound import (
     TaxIdQualifier,
 )
 from handbill.documents._pdf import (
+    PageWriter,
     address_lines,
     finish,
     fit_width,
@@ -53,7 +54,6 @@ _PAGE_HEIGHT = 792.0
 _CONTENT = _PAGE_WIDTH - 2 * _MARGIN
 _BOTTOM = _PAGE_HEIGHT - 54.0  # leave room for the page footer
 _ACCENT = (40, 70, 110)
-_RULE = (170, 180, 195)
 _BODY = (0, 0, 0)
 _MUTED = (90, 90, 90)
 _LETTERS = "ABCDEFGHIJKL"
@@ -116,29 +116,13 @@ def render_superbill(
 # --------------------------------------------------------------------------------------------
 
 
-class _Writer:
-    """fpdf2 with the few moves the superbill makes, and page breaks it controls itself."""
+class _Writer(PageWriter):
+    """The superbill's moves on top of the shared page writer."""
 
     def __init__(self, pdf: FPDF, reference: str) -> None:
-        self.pdf = pdf
-        self.reference = reference
-
-    @property
-    def y(self) -> float:
-        return self.pdf.get_y()
-
-    def room_for(self, height: float) -> bool:
-        """Start a new page when ``height`` more points would run into the footer; True when
-        a page was started."""
-        if self.y + height <= _BOTTOM:
-            return False
-        self.pdf.add_page()
-        self.pdf.set_y(_MARGIN)
-        return True
-
-    def font(self, size: float, style: str = "", colour: tuple[int, int, int] = _BODY) -> None:
-        self.pdf.set_font("Helvetica", style, size)
-        self.pdf.set_text_color(*colour)
+        super().__init__(pdf, f"Superbill {reference}", margin=_MARGIN, bottom=_BOTTOM,
+                         footer_from_bottom=36, rule_gap=3, page_width=_PAGE_WIDTH,
+                         page_height=_PAGE_HEIGHT)
 
     def text_line(self, text: str, *, size: float = 9, style: str = "", height: float = 12,
                   x: float | None = None, width: float | None = None, align: str = "L",
@@ -166,22 +150,6 @@ class _Writer:
         self.pdf.ln(8)
         self.text_line(title.upper(), size=8.5, style="B", colour=_ACCENT, height=12)
         self.rule()
-
-    def rule(self, weight: float = 0.6) -> None:
-        self.pdf.set_draw_color(*_RULE)
-        self.pdf.set_line_width(weight)
-        self.pdf.line(_MARGIN, self.y, _PAGE_WIDTH - _MARGIN, self.y)
-        self.pdf.ln(3)
-
-    def number_pages(self) -> None:
-        count = self.pdf.page
-        for number in range(1, count + 1):
-            self.pdf.page = number
-            self.font(7.5, "", _MUTED)
-            self.pdf.set_xy(_MARGIN, _PAGE_HEIGHT - 36)
-            self.pdf.cell(w=_CONTENT / 2, h=10, text=latin1_text(f"Superbill {self.reference}"))
-            self.pdf.cell(w=_CONTENT / 2, h=10, text=f"Page {number} of {count}", align="R")
-        self.pdf.page = count
 
 
 def _check(claim: OutClaim, amount_paid: Cents) -> None:
