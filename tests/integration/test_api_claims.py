@@ -34,7 +34,7 @@ def note_body(api: ApiClinic, **overrides: Any) -> dict[str, Any]:
         "diagnoses": ["M62.830", "M54.2"],
         "services": [
             {"code": "97124", "minutes": 38, "body_region": "lumbar",
-             "technique": "effleurage, petrissage"},
+             "technique": "long gliding strokes and kneading"},
             {"code": "97140", "minutes": 15, "body_region": "cervical",
              "technique": "myofascial release"},
         ],
