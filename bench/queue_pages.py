@@ -24,13 +24,10 @@ import importlib.util
 import json
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 _spec = importlib.util.spec_from_file_location("web_pages", ROOT / "bench" / "web_pages.py")
@@ -107,32 +104,6 @@ def run_one(target: int, count: int) -> dict[str, Any]:
             "sizes": sizes, "timings": results}
 
 
-def _child(url: str, target: int, count: int, var: str) -> dict[str, Any]:
-    env = {**os.environ, "DATABASE_URL": url, "HANDBILL_LOG_LEVEL": "ERROR",
-           "HANDBILL_VAR_DIR": var}
-    argv = [sys.executable, __file__, "--child", "--claims", str(target),
-            "--requests", str(count)]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT)  # noqa: S603
-    if done.returncode != 0:
-        raise SystemExit(f"benchmark on {urlsplit(url).scheme} failed:\n{done.stderr[-3000:]}")
-    return dict(json.loads(done.stdout.strip().splitlines()[-1]))
-
-
-def _postgres(url: str, target: int, count: int, var: str) -> dict[str, Any]:
-    import psycopg
-
-    parts = urlsplit(url)
-    scratch = f"handbill_bench_queues_{os.getpid()}"
-    admin = urlunsplit(parts._replace(path="/postgres"))
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{scratch}"')
-    try:
-        return _child(urlunsplit(parts._replace(path=f"/{scratch}")), target, count, var)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
-
-
 def _report(results: list[dict[str, Any]]) -> None:
     for result in results:
         print(f"{result['database']}: {result['claims']:,} claims, items {result['sizes']}")
@@ -158,10 +129,13 @@ def main() -> None:
             url = f"sqlite:///{args.keep.resolve()}"
         else:
             url = f"sqlite:///{Path(folder) / 'bench.sqlite3'}"
-        results.append(_child(url, args.claims, args.requests, folder))
+        results.append(web_pages._child(url, args.claims, args.requests, folder,
+                                          script=Path(__file__)))
         pg = os.environ.get("DATABASE_URL", "")
         if pg.startswith(("postgres://", "postgresql://")):
-            results.append(_postgres(pg, args.claims, args.requests, folder + "/pg"))
+            results.append(web_pages._postgres(pg, args.claims, args.requests, folder + "/pg",
+                                              script=Path(__file__),
+                                              prefix="handbill_bench_queues"))
     _report(results)
 
 

@@ -234,27 +234,33 @@ def run_one(target: int, count: int) -> dict[str, Any]:
     }
 
 
-def _child(url: str, target: int, count: int, var: str) -> dict[str, Any]:
+def _child(url: str, target: int, count: int, var: str, *,
+           script: Path = Path(__file__)) -> dict[str, Any]:
+    """Run ``script --child`` on the database at ``url`` (a fresh process, so Django reads that
+    DATABASE_URL) and return the JSON its last line prints."""
     env = {**os.environ, "DATABASE_URL": url, "HANDBILL_LOG_LEVEL": "ERROR",
            "HANDBILL_VAR_DIR": var}
-    argv = [sys.executable, __file__, "--child", "--claims", str(target),
+    argv = [sys.executable, str(script), "--child", "--claims", str(target),
             "--requests", str(count)]
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, cwd=ROOT)  # noqa: S603
     if done.returncode != 0:
         raise SystemExit(f"benchmark on {urlsplit(url).scheme} failed:\n{done.stderr[-3000:]}")
     return dict(json.loads(done.stdout.strip().splitlines()[-1]))
 
 
-def _postgres(url: str, target: int, count: int, var: str) -> dict[str, Any]:
+def _postgres(url: str, target: int, count: int, var: str, *, script: Path = Path(__file__),
+              prefix: str = "handbill_bench_web") -> dict[str, Any]:
+    """The same on a scratch database made beside ``url``'s and dropped afterwards."""
     import psycopg
 
     parts = urlsplit(url)
-    scratch = f"handbill_bench_web_{os.getpid()}"
+    scratch = f"{prefix}_{os.getpid()}"
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{scratch}"')
     try:
-        return _child(urlunsplit(parts._replace(path=f"/{scratch}")), target, count, var)
+        return _child(urlunsplit(parts._replace(path=f"/{scratch}")), target, count, var,
+                      script=script)
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
