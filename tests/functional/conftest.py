@@ -15,9 +15,7 @@ from typing import Any
 
 import pytest
 
-# Playwright's sync API keeps an event loop running in this thread; Django would otherwise
-# refuse the test's own ORM calls as if they came from async code.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 CHROMIUM = Path("/usr/bin/chromium")
 TOUR = Path(__file__).resolve().parents[2] / "docs" / "tour"
@@ -31,8 +29,23 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
+@pytest.fixture(scope="package", autouse=True)
+def orm_beside_playwright() -> Iterator[None]:
+    """Playwright's sync API keeps an event loop running in this thread while the browser is
+    open, and Django refuses ORM calls under a running loop as if they came from async code.
+    The allowance lasts only while the browser tests run: the rest of the suite (and any
+    process it starts) sees the environment as it was."""
+    before = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    yield
+    if before is None:
+        os.environ.pop(ASYNC_UNSAFE, None)
+    else:
+        os.environ[ASYNC_UNSAFE] = before
+
+
+@pytest.fixture(scope="package")
+def browser(orm_beside_playwright: None) -> Iterator[Any]:
     if not CHROMIUM.exists():
         pytest.skip(
             "Debian's chromium is not installed (/usr/bin/chromium); `python3 dev.py test` "

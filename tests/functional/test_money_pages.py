@@ -5,7 +5,6 @@ docs/tour/ (11–16)."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -20,8 +19,6 @@ from handbill.submissions.models import Clearinghouse, SubmissionBatch
 from handbill.web.queries.submit import ready_claims
 from tests.conftest import FIXED_NOW
 from tests.functional.conftest import shoot, sign_in
-
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db(transaction=True)]
 

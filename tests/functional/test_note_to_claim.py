@@ -4,7 +4,6 @@ biller builds the claim and sees its findings. Plus the tenancy check from the b
 
 from __future__ import annotations
 
-import os
 import re
 from typing import Any
 
@@ -14,9 +13,6 @@ from handbill.claims.models import Claim
 from handbill.visits.models import Visit
 from tests.functional.conftest import shoot, sign_in, sign_out
 from tests.integration.web_clinic import PASSWORD, draft_claim, make_clinic
-
-# Playwright's sync API runs an event loop in this thread (see conftest).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db(transaction=True)]
 

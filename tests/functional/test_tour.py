@@ -3,7 +3,6 @@ into docs/tour/ on every run, and checked to show that data."""
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -14,9 +13,6 @@ from handbill.claims.models import Claim, ClaimFinding
 from handbill.patients.models import Authorization
 from tests.conftest import FIXED_NOW
 from tests.functional.conftest import shoot, sign_in
-
-# Playwright's sync API runs an event loop in this thread (see conftest).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db(transaction=True)]
 

@@ -12,7 +12,6 @@ through; the sandbox adjudicates by the shipped profile, which pays only 97140, 
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
@@ -31,9 +30,6 @@ from tests.factories import records as f
 from tests.functional.conftest import shoot, sign_in, sign_out
 from tests.integration.followup_setup import wrong_policy
 from tests.integration.web_clinic import PASSWORD, make_clinic
-
-# Playwright's sync API runs an event loop in this thread (see conftest).
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 pytestmark = [pytest.mark.functional, pytest.mark.django_db(transaction=True)]
 

@@ -238,9 +238,6 @@ def test_the_deploy_check_passes_with_debug_off() -> None:
         "HANDBILL_ALLOWED_HOSTS": "billing.example.org",
         "DJANGO_SETTINGS_MODULE": "handbill.settings",
     }
-    # The browser tests allow Django's ORM inside Playwright's event loop for their own
-    # process; a deployment never sets that, so the check must not inherit it.
-    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
     done = subprocess.run(  # noqa: S603 - our own manage.py with a fixed argument list
         [sys.executable, str(ROOT / "manage.py"), "check", "--deploy", "--fail-level", "WARNING"],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,
