@@ -28,6 +28,7 @@ from handbill.ledger.balances import (
 from handbill.ledger.models import (
     Account,
     AccountKind,
+    ClaimReceivable,
     LedgerTransaction,
     Leg,
     TransactionKind,
@@ -760,6 +761,14 @@ def test_any_history_keeps_the_books_balanced(
 
         tb = trial_balance(practice)
         assert tb.is_balanced
+        # The receivable rows the triggers keep agree with the legs, claim by claim.
+        assert balances.receivable_drift(practice) == []
+        kept: defaultdict[str, int] = defaultdict(int)
+        for row in balances.open_receivables(practice):
+            kept[row.claim_ref] += row.balance_cents
+        for number in range(3):
+            claim = f"C{number}"
+            assert kept.get(claim, 0) == sum(v for (c, _), v in expected.items() if c == claim)
         for number in range(3):
             claim = f"C{number}"
             owed = sum(v for (c, _), v in expected.items() if c == claim)
@@ -782,3 +791,153 @@ def test_any_history_keeps_the_books_balanced(
             - by_kind[AccountKind.WRITE_OFF]
         ) == receivable + by_kind[AccountKind.CASH]
         transaction.set_rollback(True)
+
+
+# --- the receivable rows the leg triggers keep ------------------------------------------------
+
+
+def receivables(practice: Practice) -> dict[tuple[str, str], tuple[int, date]]:
+    """{(account kind, claim): (balance, first date)} of every kept row."""
+    return {
+        (row.account.kind, row.claim_ref): (row.balance_cents, row.first_date)
+        for row in ClaimReceivable.objects.filter(practice=practice).select_related("account")
+    }
+
+
+def test_receivable_rows_follow_charges_payments_transfers_and_reversals(
+    practice: Practice, payer: Payer
+) -> None:
+    common = {"practice": practice, "claim_ref": "HB1", "patient_ref": "P1", "at": AT,
+              "by": None}
+    post_charge(payer=payer, amount=Cents(19000), effective_date=DAY, **common)
+    paid = post_insurance_payment(payer=payer, amount=Cents(12000),
+                                  effective_date=DAY + timedelta(days=20), **common)
+    post_transfer_to_patient(payer=payer, amount=Cents(3000),
+                             effective_date=DAY + timedelta(days=20), **common)
+    post_charge(payer=None, amount=Cents(9000), claim_ref="HB2", patient_ref="P1",
+                practice=practice, effective_date=DAY - timedelta(days=3), at=AT, by=None)
+    # Cash and charges are not receivables: no rows for them.
+    assert receivables(practice) == {
+        ("ar_insurance", "HB1"): (19000 - 12000 - 3000, DAY),
+        ("ar_patient", "HB1"): (3000, DAY + timedelta(days=20)),
+        ("ar_patient", "HB2"): (9000, DAY - timedelta(days=3)),
+    }
+    reverse(paid, by=None, at=AT + timedelta(days=30), reason="posted to the wrong claim")
+    assert receivables(practice)[("ar_insurance", "HB1")] == (16000, DAY)
+    post_insurance_payment(payer=payer, amount=Cents(16000), effective_date=DAY, **common)
+    post_patient_payment(amount=Cents(3000), effective_date=DAY, **common)
+    # Settled rows stay (with 0) but are not open.
+    assert receivables(practice)[("ar_insurance", "HB1")][0] == 0
+    assert [(r.claim_ref, r.balance_cents) for r in balances.open_receivables(practice)] == [
+        ("HB2", 9000)]
+    assert list(balances.open_receivables(practice, [AccountKind.AR_INSURANCE])) == []
+    assert balances.receivable_drift(practice) == []
+
+
+def test_receivable_rows_stay_inside_their_practice(practice: Practice, payer: Payer) -> None:
+    other = make_practice("other-hands")
+    for who in (practice, other):
+        post_charge(practice=who, payer=None, amount=Cents(5000), claim_ref="HB1",
+                    patient_ref="P1", **when())
+    assert [r.balance_cents for r in balances.open_receivables(practice)] == [5000]
+    assert [r.balance_cents for r in balances.open_receivables(other)] == [5000]
+
+
+def test_a_rolled_back_posting_takes_its_receivable_change_with_it(
+    practice: Practice, payer: Payer
+) -> None:
+    post_charge(practice=practice, payer=payer, amount=Cents(10000), claim_ref="HB1",
+                patient_ref="P1", **when())
+    with pytest.raises(RuntimeError), transaction.atomic():
+        post_insurance_payment(practice=practice, payer=payer, amount=Cents(10000),
+                               claim_ref="HB1", patient_ref="P1", **when())
+        assert receivables(practice)[("ar_insurance", "HB1")][0] == 0
+        raise RuntimeError("the 835 failed half-way")
+    assert receivables(practice)[("ar_insurance", "HB1")][0] == 10000
+    assert balances.receivable_drift(practice) == []
+
+
+def test_post_many_keeps_the_receivable_rows(practice: Practice, payer: Payer) -> None:
+    ar = account_for(practice, AccountKind.AR_INSURANCE, payer)
+    cash = account_for(practice, AccountKind.CASH)
+    charges = account_for(practice, AccountKind.CHARGES)
+    entries = []
+    for number in range(50):
+        claim = f"HB{number}"
+        entries.append(posting.Entry(TransactionKind.CHARGE, [
+            debit(ar, Cents(10000), claim_ref=claim), credit(charges, Cents(10000),
+                                                             claim_ref=claim)], "", DAY))
+        entries.append(posting.Entry(TransactionKind.INSURANCE_PAYMENT, [
+            debit(cash, Cents(100 * number), claim_ref=claim) if number else
+            debit(cash, Cents(1), claim_ref=claim),
+            credit(ar, Cents(100 * number or 1), claim_ref=claim)], "", DAY))
+    posting.post_many(practice=practice, entries=entries, at=AT, by=None)
+    kept = receivables(practice)
+    assert kept[("ar_insurance", "HB0")] == (9999, DAY)
+    assert kept[("ar_insurance", "HB49")] == (10000 - 4900, DAY)
+    assert len(kept) == 50
+    assert balances.receivable_drift(practice) == []
+
+
+def test_receivable_rows_refuse_writes_from_python(practice: Practice) -> None:
+    post_charge(practice=practice, payer=None, amount=Cents(100), claim_ref="C",
+                patient_ref="P", **when())
+    row = ClaimReceivable.objects.get()
+    for attempt in (
+        row.save,
+        row.delete,
+        lambda: ClaimReceivable.objects.update(balance_cents=0),
+        lambda: ClaimReceivable.objects.all().delete(),
+        lambda: ClaimReceivable.objects.bulk_create([row]),
+    ):
+        with pytest.raises(ValueError, match="kept by the ledger's triggers"):
+            attempt()
+    assert ClaimReceivable.objects.get().balance_cents == 100
+
+
+@on_postgresql
+def test_postgresql_refuses_raw_writes_to_receivable_rows(practice: Practice) -> None:
+    post_charge(practice=practice, payer=None, amount=Cents(100), claim_ref="C",
+                patient_ref="P", **when())
+    for sql in (
+        "UPDATE ledger_claimreceivable SET balance_cents = 0",
+        "DELETE FROM ledger_claimreceivable",
+        "INSERT INTO ledger_claimreceivable (practice_id, account_id, claim_ref, "
+        "balance_cents, first_date) SELECT practice_id, account_id, 'D', 1, first_date "
+        "FROM ledger_claimreceivable",
+    ):
+        with pytest.raises(Exception, match="kept by the ledger"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute(sql)
+    assert ClaimReceivable.objects.get().balance_cents == 100
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_fills_the_rows_from_the_legs_already_posted() -> None:
+    """Unapplying the triggers' migration empties the rows and stops the triggers; legs
+    posted then are summed by the backfill when it is applied again."""
+    from django.core.management import call_command
+
+    practice = make_practice("backfill")
+    payer = make_payer(practice, "Evergreen Health Plan", "EVG01")
+    post_charge(practice=practice, payer=payer, amount=Cents(19000), claim_ref="HB1",
+                patient_ref="P1", **when())
+    call_command("migrate", "ledger", "0005", verbosity=0)
+    try:
+        assert ClaimReceivable.objects.count() == 0
+        post_insurance_payment(practice=practice, payer=payer, amount=Cents(4000),
+                               claim_ref="HB1", patient_ref="P1",
+                               effective_date=DAY + timedelta(days=9), at=AT, by=None)
+        post_charge(practice=practice, payer=None, amount=Cents(700), claim_ref="HB2",
+                    patient_ref="P1", **when())
+        assert ClaimReceivable.objects.count() == 0
+    finally:
+        call_command("migrate", "ledger", verbosity=0)
+    assert receivables(practice) == {
+        ("ar_insurance", "HB1"): (15000, DAY),
+        ("ar_patient", "HB2"): (700, DAY),
+    }
+    post_patient_payment(practice=practice, amount=Cents(700), claim_ref="HB2",
+                         patient_ref="P1", **when())
+    assert receivables(practice)[("ar_patient", "HB2")] == (0, DAY)
+    assert balances.receivable_drift(practice) == []

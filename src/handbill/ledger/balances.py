@@ -1,6 +1,9 @@
-"""Balances, always computed as sums of legs (nothing stored can drift from the legs).
+"""Balances: sums of legs, or, for A/R per claim, the rows the leg triggers keep.
 
 ``as_of`` counts legs whose transaction's effective date is on or before that day.
+:func:`open_receivables` reads :class:`~handbill.ledger.models.ClaimReceivable` (what is owed
+today, claim by claim); :func:`receivable_drift` sums the legs again and names any row that
+disagrees, which should never happen.
 """
 
 from __future__ import annotations
@@ -14,7 +17,13 @@ from django.db.models import QuerySet, Sum
 from django.db.models.functions import Coalesce
 
 from handbill.core.money import Cents, total
-from handbill.ledger.models import RECEIVABLE_KINDS, Account, AccountKind, Leg
+from handbill.ledger.models import (
+    RECEIVABLE_KINDS,
+    Account,
+    AccountKind,
+    ClaimReceivable,
+    Leg,
+)
 from handbill.ledger.rules import Side
 
 if TYPE_CHECKING:
@@ -146,7 +155,53 @@ def payer_receivable(practice: Practice, *, as_of: date | None = None) -> dict[i
     }
 
 
+def open_receivables(
+    practice: Practice, kinds: Iterable[str] = RECEIVABLE_KINDS
+) -> QuerySet[ClaimReceivable]:
+    """The practice's receivable rows with a balance other than zero (of ``kinds``): what
+    is owed now, or overpaid, claim by claim and account by account. Reads only open rows
+    (a partial index), however long the practice's history."""
+    return (ClaimReceivable.objects.filter(practice=practice, account__kind__in=list(kinds))
+            .exclude(balance_cents=0))
+
+
+@dataclass(frozen=True, slots=True)
+class Drift:
+    account_id: int
+    claim_ref: str
+    kept: Cents  # the ClaimReceivable row (0 when there is none)
+    summed: Cents  # the legs
+
+
+def receivable_drift(practice: Practice) -> list[Drift]:
+    """Every account and claim whose kept receivable differs from the sum of its legs.
+
+    The triggers make this empty; tests and ``handbill`` checks call it to prove so. It sums
+    every receivable leg of the practice, so it is as slow as the ledger is long.
+    """
+    summed = {
+        (row["account_id"], row["claim_ref"]): int(row["debits"]) - int(row["credits"])
+        for row in Leg.objects.filter(practice=practice, account__kind__in=RECEIVABLE_KINDS)
+        .values("account_id", "claim_ref")
+        .annotate(debits=Sum("debit_cents"), credits=Sum("credit_cents"))
+        .order_by()
+    }
+    kept = {
+        (account_id, claim_ref): balance
+        for account_id, claim_ref, balance in ClaimReceivable.objects.filter(practice=practice)
+        .values_list("account_id", "claim_ref", "balance_cents")
+    }
+    return [
+        Drift(key[0], key[1], Cents(kept.get(key, 0)), Cents(summed.get(key, 0)))
+        for key in sorted(summed.keys() | kept.keys())
+        if kept.get(key, 0) != summed.get(key, 0)
+    ]
+
+
 __all__ = [
+    "Drift",
+    "open_receivables",
+    "receivable_drift",
     "TrialBalance",
     "TrialBalanceRow",
     "account_balance",

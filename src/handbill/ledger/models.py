@@ -1,9 +1,14 @@
 """Accounts, transactions and legs: a double-entry ledger in integer cents.
 
-Balances are never stored; they are sums of legs. Transactions and legs are append-only: a
-correction is a new reversing transaction (see :func:`handbill.ledger.posting.reverse`). The
-only write path is :mod:`handbill.ledger.posting`; the model API refuses updates and deletes,
-and on PostgreSQL triggers refuse them too and check at commit that every transaction balances.
+Balances are sums of legs. Transactions and legs are append-only: a correction is a new
+reversing transaction (see :func:`handbill.ledger.posting.reverse`). The only write path is
+:mod:`handbill.ledger.posting`; the model API refuses updates and deletes, and on PostgreSQL
+triggers refuse them too and check at commit that every transaction balances.
+
+One sum is also kept as a row, because the busiest pages need it for every open claim:
+:class:`ClaimReceivable`, what each receivable account is owed on each claim. Database
+triggers on the leg table keep it (migration 0005), in the statement that inserts the legs, so
+it cannot disagree with them; nothing in Python writes it.
 """
 
 from __future__ import annotations
@@ -271,3 +276,63 @@ class Leg(AppendOnly):
     @property
     def amount_cents(self) -> int:
         return self.debit_cents or self.credit_cents
+
+
+class ReadOnlyQuerySet(models.QuerySet):
+    """Queries that can only read: the rows are written by database triggers."""
+
+    def update(self, **kwargs: Any) -> int:
+        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+
+    def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
+        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+
+    def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
+        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+
+
+class ClaimReceivable(models.Model):
+    """What one receivable account (a payer's A/R, or the patients') is owed on one claim.
+
+    It is the sum of that account's legs for the claim, debits minus credits, kept by triggers
+    on the leg table in the same statement as the legs (migration 0005): aging, the work
+    queues and the dashboard read the open claims here instead of summing every leg a practice
+    ever posted. Legs with no claim (``claim_ref`` "") share one row per account.
+    ``first_date`` is the earliest ledger date among those legs, the age of a balance that
+    names no claim of ours.
+    """
+
+    practice = models.ForeignKey("practice.Practice", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="receivables")
+    claim_ref = models.CharField(max_length=REF_MAX_LENGTH, blank=True)
+    balance_cents = models.BigIntegerField()
+    first_date = models.DateField()
+
+    objects = ReadOnlyQuerySet.as_manager()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "claim_ref"], name="ledger_receivable_per_account_claim"
+            ),
+        ]
+        indexes = [
+            # The open claims of a practice: a few thousand rows of a ledger of millions.
+            models.Index(
+                fields=["practice", "claim_ref"],
+                condition=~models.Q(balance_cents=0),
+                name="ledger_receivable_open",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.claim_ref or '(no claim)'} {self.balance_cents} on {self.account}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
