@@ -24,7 +24,13 @@ from handbill.cli import main
 from handbill.core.codes.npi import check_npi
 from handbill.demo import builder
 from handbill.demo.notes import COMPLAINTS, write_note
-from handbill.ledger.balances import claim_balance, patient_balance, trial_balance
+from handbill.ledger.balances import (
+    claim_balance,
+    open_receivables,
+    patient_balance,
+    receivable_drift,
+    trial_balance,
+)
 from handbill.ledger.models import AccountKind, Leg
 from handbill.patients.models import Authorization, Coverage, Patient
 from handbill.practice.models import (
@@ -242,6 +248,10 @@ def test_the_money_came_back_through_the_sandbox_and_was_posted(demo: Practice) 
                .filter(balance__lt=0))
     assert not credits.exists(), list(credits[:5])
     assert trial_balance(demo).is_balanced
+    # Three months of charges, 835 postings and reversals: the kept A/R per claim agrees with
+    # the legs, and what it says is open is what the legs say.
+    assert receivable_drift(demo) == []
+    assert len(open_receivables(demo)) > 0
 
 
 def test_the_scrubber_finds_the_planted_mistakes(demo: Practice) -> None:

@@ -30,14 +30,14 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from django.db.models import Q, Sum
-from django.db.models.functions import Coalesce
 
 from handbill.claims.models import Claim, ClaimEvent
 from handbill.core import followup as fu
 from handbill.core.money import Cents, total
 from handbill.core.policy import PayerPolicy
 from handbill.followup.models import ProposalStatus, RuleProposal, WorkItem
-from handbill.ledger.models import AccountKind, Leg
+from handbill.ledger.balances import open_receivables
+from handbill.ledger.models import AccountKind, ClaimReceivable
 from handbill.policies.actions import practice_today
 from handbill.policies.store import versions_of
 from handbill.practice.models import Payer, Practice
@@ -231,12 +231,13 @@ def hydrate(rows: Iterable[QueueRow]) -> None:
 
 
 def _open_balances(practice: Practice, *kinds: str) -> Any:
-    """Per claim number (and account kind), debits − credits as ``open``, for the claims
-    whose balance on those accounts is not zero: one grouped query in the database."""
-    return (Leg.objects.filter(practice=practice, account__kind__in=kinds)
+    """Per claim number (and account kind), what is owed as ``open``, for the claims whose
+    balance on those accounts is not zero. Read from the receivable rows the ledger keeps, so
+    only open claims are read (a payer's and a secondary payer's rows add up per kind)."""
+    return (open_receivables(practice, kinds)
             .exclude(claim_ref="")
             .values("claim_ref", "account__kind")
-            .annotate(open=Coalesce(Sum("debit_cents"), 0) - Coalesce(Sum("credit_cents"), 0))
+            .annotate(open=Sum("balance_cents"))
             .exclude(open=0))
 
 
@@ -258,7 +259,7 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
     balances = ctx.insurance_balances()
     # A rejected claim never charged to the payer's A/R is at risk for its whole charge; one
     # whose A/R legs net to zero is at risk for nothing (the balances leave out zeros).
-    booked = set(Leg.objects.filter(
+    booked = set(ClaimReceivable.objects.filter(
         practice=ctx.practice, account__kind=AccountKind.AR_INSURANCE,
         claim_ref__in=Claim.objects.filter(practice=ctx.practice, status="rejected")
         .values("number")).values_list("claim_ref", flat=True).distinct())
@@ -758,25 +759,20 @@ def aging(practice: Practice, *, at: datetime) -> fu.AgingReport:
     """A/R by payer (and the patients' share) in the 0-30 … >120 day buckets, aged from the
     date of service (see ``core.followup``)."""
     today = practice_today(practice, at)
-    rows = (Leg.objects.filter(practice=practice,
-                               account__kind__in=[AccountKind.AR_INSURANCE,
-                                                  AccountKind.AR_PATIENT])
-            .exclude(claim_ref="")
-            .values("claim_ref", "account__kind", "account__payer__name")
-            .annotate(debits=Coalesce(Sum("debit_cents"), 0),
-                      credits=Coalesce(Sum("credit_cents"), 0)))
-    rows = list(rows)
-    dates = dict(Claim.objects.filter(practice=practice)
-                 .values_list("number", "date_of_service"))
+    rows = list(open_receivables(practice).exclude(claim_ref="")
+                .values_list("claim_ref", "account__kind", "account__payer__name",
+                             "balance_cents"))
+    # The open claims' dates of service, read by the same filter (not a list of numbers).
+    dates = dict(Claim.objects.filter(
+        practice=practice, number__in=open_receivables(practice).values("claim_ref"))
+        .values_list("number", "date_of_service"))
     balances = []
-    for row in rows:
-        on = dates.get(row["claim_ref"])
+    for claim_ref, kind, payer_name, cents in rows:
+        on = dates.get(claim_ref)
         if on is None:
             continue
-        payer = (row["account__payer__name"] or "") if row["account__kind"] == (
-            AccountKind.AR_INSURANCE) else PATIENTS
-        balances.append(fu.OpenBalance(row["claim_ref"], payer, on,
-                                       Cents(int(row["debits"]) - int(row["credits"]))))
+        payer = (payer_name or "") if kind == AccountKind.AR_INSURANCE else PATIENTS
+        balances.append(fu.OpenBalance(claim_ref, payer, on, Cents(int(cents))))
     return fu.age_receivables(balances, as_of=today)
 
 

@@ -50,6 +50,7 @@ from handbill.ledger.models import (
     RECEIVABLE_KINDS,
     Account,
     AccountKind,
+    ClaimReceivable,
     LedgerTransaction,
     Leg,
     TransactionKind,
@@ -109,33 +110,48 @@ class Aging:
         return tuple(label for label, _, _ in AGING_BUCKETS)
 
 
-def _aging_sql(*, dated: bool) -> str:
-    """Receivable legs summed per account and claim, then each sum joined once to its claim's
-    date of service and bucketed.
+def _bucket_case(date_sql: str) -> str:
+    return "CASE " + " ".join(
+        f"WHEN {date_sql} >= %s THEN {index}"
+        for index, (_label, _first, last) in enumerate(AGING_BUCKETS) if last is not None
+    ) + f" ELSE {len(AGING_BUCKETS) - 1} END"
 
-    Written as SQL because the ledger has no foreign key to claims (legs name the claim by
-    its number): the join on (practice, number) uses the claim's unique index, once per
-    claim rather than once per leg. ``dated`` adds the ledger-date bound (needed only when
-    the practice has entries dated after ``as_of``)."""
+
+def _aging_sql() -> str:
+    """The open receivable rows (kept per account and claim by the ledger's triggers), each
+    joined once to its claim's date of service and bucketed: only the claims still owed are
+    read, however long the practice's history.
+
+    Written as SQL because the ledger has no foreign key to claims (rows name the claim by its
+    number): the join on (practice, number) uses the claim's unique index."""
+    qn = connection.ops.quote_name
+    receivable, account = qn(ClaimReceivable._meta.db_table), qn(Account._meta.db_table)
+    claim = qn(Claim._meta.db_table)
+    # Table names come from the models and values go as parameters: nothing from input.
+    return (
+        f"SELECT a.payer_id, {_bucket_case('COALESCE(c.date_of_service, r.first_date)')} "  # noqa: S608
+        f"AS bucket, SUM(r.balance_cents) FROM {receivable} r "
+        f"JOIN {account} a ON a.id = r.account_id "
+        f"LEFT JOIN {claim} c ON c.practice_id = r.practice_id AND c.number = r.claim_ref "
+        "AND r.claim_ref <> '' "
+        # The same predicate as the partial index of open rows, so the planner uses it.
+        "WHERE r.practice_id = %s AND NOT (r.balance_cents = 0) AND a.kind IN (%s, %s) "
+        "GROUP BY a.payer_id, bucket"
+    )
+
+
+def _aging_sql_as_of() -> str:
+    """Aging on a past day: receivable legs with a ledger date up to that day, summed per
+    account and claim (the kept rows hold today's balances, not a past day's)."""
     qn = connection.ops.quote_name
     leg, account = qn(Leg._meta.db_table), qn(Account._meta.db_table)
     txn, claim = qn(LedgerTransaction._meta.db_table), qn(Claim._meta.db_table)
-    whens = " ".join(
-        f"WHEN COALESCE(c.date_of_service, x.first_date) >= %s THEN {index}"
-        for index, (_label, _first, last) in enumerate(AGING_BUCKETS) if last is not None
-    )
-    # Table names come from the models and values go as parameters: nothing from input.
-    dated_join = (f"JOIN {txn} t ON t.id = l.transaction_id "  # noqa: S608
-                  "AND t.effective_date <= %s " if dated else "")
-    first_date = "MIN(t.effective_date)" if dated else (
-        f"(SELECT MIN(t.effective_date) FROM {txn} t "  # noqa: S608
-        "WHERE t.id = MIN(l.transaction_id))")
     return (
-        f"SELECT a.payer_id, CASE {whens} ELSE {len(AGING_BUCKETS) - 1} END AS bucket, "  # noqa: S608
-        "SUM(x.balance) FROM ("
-        f"  SELECT l.account_id, l.claim_ref, {first_date} AS first_date, "
+        f"SELECT a.payer_id, {_bucket_case('COALESCE(c.date_of_service, x.first_date)')} "  # noqa: S608
+        "AS bucket, SUM(x.balance) FROM ("
+        "  SELECT l.account_id, l.claim_ref, MIN(t.effective_date) AS first_date, "
         "  SUM(l.debit_cents) - SUM(l.credit_cents) AS balance "
-        f"  FROM {leg} l {dated_join}"
+        f"  FROM {leg} l JOIN {txn} t ON t.id = l.transaction_id AND t.effective_date <= %s "
         # Driven from the practice's receivable accounts (the legs' account index).
         f"  WHERE l.account_id IN (SELECT id FROM {account} WHERE practice_id = %s "
         "  AND kind IN (%s, %s)) "
@@ -152,11 +168,16 @@ def ar_aging(practice: Practice, *, as_of: date) -> Aging:
     """What payers and patients owe on ``as_of``, by payer and age bucket."""
     bounds = [as_of - timedelta(days=last) for _label, _first, last in AGING_BUCKETS
               if last is not None]
+    # The kept rows are today's balances: right for any day on or after the practice's
+    # latest ledger date, which is the dashboard's case. An earlier day sums the legs.
     dated = LedgerTransaction.objects.filter(
         practice=practice, effective_date__gt=as_of).exists()
-    params = [*bounds, *([as_of] if dated else []), practice.pk, *RECEIVABLE_KINDS]
+    if dated:
+        sql, params = _aging_sql_as_of(), [*bounds, as_of, practice.pk, *RECEIVABLE_KINDS]
+    else:
+        sql, params = _aging_sql(), [*bounds, practice.pk, *RECEIVABLE_KINDS]
     with connection.cursor() as cursor:
-        cursor.execute(_aging_sql(dated=dated), params)
+        cursor.execute(sql, params)
         rows = cursor.fetchall()
     names = dict(Payer.objects.filter(practice=practice).values_list("pk", "name"))
     by_payer: dict[int | None, list[int]] = {}
