@@ -93,5 +93,7 @@ def sign_in(page: Any, base_url: str, username: str, password: str) -> None:
 
 
 def sign_out(page: Any) -> None:
+    # Sign out is in the account menu (a <details>): open it as a user would.
+    page.locator("details.account-menu > summary").click()
     page.get_by_role("button", name="Sign out").click()
     page.wait_for_url("**/sign-in/")

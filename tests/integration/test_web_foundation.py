@@ -146,6 +146,21 @@ def test_setup_link_only_for_an_owner_who_is_staff(clinic: Clinic) -> None:
     assert b">Setup</a>" in clinic.client_for("owner").get("/today/").content
 
 
+def test_occasional_pages_sit_in_the_account_menu(clinic: Clinic) -> None:
+    text = clinic.client_for("owner").get("/audit/").content.decode()
+    main = text.split('aria-label="Main"', 1)[1].split("</nav>", 1)[0]
+    account = text.split('aria-label="Account"', 1)[1].split("</nav>", 1)[0]
+    assert ">Queues</a>" in main and ">Audit</a>" not in main
+    for label in ("API tokens", "Audit", "Security"):
+        assert f">{label}</a>" in account, label
+    # The page being read is marked current in its menu, and sign-out sits with them.
+    assert 'aria-current="page">Audit</a>' in account
+    assert text.index('aria-label="Account"') < text.index(">Sign out</button>")
+    biller = clinic.client_for("biller").get("/today/").content.decode()
+    account = biller.split('aria-label="Account"', 1)[1].split("</nav>", 1)[0]
+    assert ">API tokens</a>" in account and ">Audit</a>" not in account
+
+
 def test_permissions_of_a_role_come_from_the_one_table() -> None:
     assert permissions_of("therapist") >= {"view", "write_notes", "sign_notes"}
     assert "bill" not in permissions_of("therapist")

@@ -3,6 +3,10 @@
 A page that belongs in the header adds one ``NavItem`` here; the header shows it only to roles
 whose permission (from ``PERMISSIONS``) allows it, and marks it current when the path starts
 with its ``section``.
+
+Two menus: ``main``, the day's work, in the header bar; ``account``, the pages an owner or
+auditor opens now and then (tokens, audit, security, setup), behind the account button so the
+bar fits a tablet.
 """
 
 from __future__ import annotations
@@ -20,6 +24,7 @@ class NavItem:
     permission: str
     section: str  # path prefix that marks the item current, e.g. "/patients/"
     staff_only: bool = False  # Django's admin also wants is_staff
+    menu: str = "main"  # or "account"
 
 
 NAVIGATION: list[NavItem] = [
@@ -33,10 +38,11 @@ NAVIGATION: list[NavItem] = [
     NavItem("Queues", "web:queues", "bill", "/queues/"),
     NavItem("Reports", "web:reports", "bill", "/reports/"),
     NavItem("Units", "web:units", "view", "/tools/"),
-    NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True),
-    NavItem("API tokens", "web:api_tokens", "view", "/account/tokens/"),
-    NavItem("Audit", "web:audit", "view_audit", "/audit/"),
-    NavItem("Security", "web:practice_security", "administer", "/practice/security/"),
+    NavItem("API tokens", "web:api_tokens", "view", "/account/tokens/", menu="account"),
+    NavItem("Audit", "web:audit", "view_audit", "/audit/", menu="account"),
+    NavItem("Security", "web:practice_security", "administer", "/practice/security/",
+            menu="account"),
+    NavItem("Setup", "admin:index", "administer", "/admin/", staff_only=True, menu="account"),
 ]
 
 
@@ -47,11 +53,11 @@ class NavLink:
     current: bool
 
 
-def links_for(request: HttpRequest) -> list[NavLink]:
+def links_for(request: HttpRequest, menu: str = "main") -> list[NavLink]:
     allowed: frozenset[str] = getattr(request, "can", frozenset())
     links = []
     for item in NAVIGATION:
-        if item.permission not in allowed:
+        if item.menu != menu or item.permission not in allowed:
             continue
         if item.staff_only and not getattr(request.user, "is_staff", False):
             continue

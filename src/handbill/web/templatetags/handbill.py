@@ -76,9 +76,9 @@ def get(mapping: Any, key: Any) -> Any:
 
 
 @register.inclusion_tag("web/_nav.html", takes_context=True)
-def navigation(context: template.Context) -> dict[str, Any]:
+def navigation(context: template.Context, menu: str = "main") -> dict[str, Any]:
     request: HttpRequest = context["request"]
-    return {"links": links_for(request), "request": request}
+    return {"links": links_for(request, menu), "request": request}
 
 
 @register.simple_tag(takes_context=True)
