@@ -78,7 +78,7 @@ def policy(**changes: Any) -> PayerPolicy:
 
 def entry(code: str, minutes: int, **changes: Any) -> ServiceEntry:
     defaults: dict[str, Any] = {
-        "technique": "Swedish effleurage and petrissage",
+        "technique": "Swedish long gliding strokes and kneading",
         "body_region": "low back",
         "start_time": None,
     }
@@ -87,7 +87,7 @@ def entry(code: str, minutes: int, **changes: Any) -> ServiceEntry:
 
 
 CLEAN_ENTRIES = (
-    entry("97124", 30, technique="Swedish effleurage and petrissage, lumbar paraspinals",
+    entry("97124", 30, technique="Swedish gliding strokes and kneading, lumbar paraspinals",
           body_region="low back", start_time=time(10, 0)),
     entry("97140", 10, technique="Myofascial release, right upper trapezius",
           body_region="right shoulder", start_time=time(10, 30)),

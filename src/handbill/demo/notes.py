@@ -335,7 +335,7 @@ EVERYDAY = ("low_back", "neck", "thoracic", "shoulder", "headache", "fibromyalgi
 
 TECHNIQUES: dict[str, tuple[str, ...]] = {
     "97124": (
-        "Swedish effleurage and petrissage",
+        "Swedish long gliding strokes and kneading",
         "Deep tissue massage with cross-fiber friction",
         "Slow compression and kneading",
         "Swedish massage with stretching strokes",
