@@ -68,7 +68,8 @@ REVERSAL = "22"
 class QueueRow:
     key: str
     kind: fu.WorkKind
-    claim: Claim
+    # A LightClaim only while ``light`` (see ``hydrate``).
+    claim: Claim | LightClaim
     payer_name: str
     line: str  # the line's code (and control number) or "" for the whole claim
     step: fu.NextStep
@@ -185,10 +186,11 @@ class _Context:
         """What patients still owe, per claim number (claims with a balance other than 0)."""
         return self._claim_balances(AccountKind.AR_PATIENT)
 
-    def age(self, claim: Claim) -> int:
+    def age(self, claim: Claim | LightClaim) -> int:
         return fu.age_in_days(claim.date_of_service, self.today)
 
-    def clock(self, claim: Claim, *, any_status: bool = False) -> fu.FilingClock | None:
+    def clock(self, claim: Claim | LightClaim, *,
+              any_status: bool = False) -> fu.FilingClock | None:
         """The filing countdown of a claim whose clock still matters (``any_status``: of
         any unpaid claim, for information)."""
         if not any_status and claim.status not in CLOCK_RUNNING:
@@ -210,9 +212,28 @@ _LIGHT_FIELDS = ("pk", "practice_id", "number", "status", "date_of_service",
                  "total_charge_cents", "payer_id", "patient_id", "provider_id")
 
 
-def _light(ctx: _Context, claims: Any) -> Iterable[Claim]:
-    """The claims with only ``_LIGHT_FIELDS`` and their payer (read once per payer)."""
-    for claim in claims.only(*_LIGHT_FIELDS):
+@dataclass(slots=True)
+class LightClaim:
+    """A claim as a per-claim list reads it to decide and order its rows: plain values, so
+    ten thousand open claims cost milliseconds, not a model instance each. ``hydrate``
+    replaces it with the whole :class:`Claim` before a row is shown or serialised."""
+
+    pk: int
+    practice_id: int
+    number: str
+    status: str
+    date_of_service: date
+    total_charge_cents: int
+    payer_id: int | None
+    patient_id: int
+    provider_id: int
+    payer: Payer | None = None
+
+
+def _light(ctx: _Context, claims: Any) -> Iterable[LightClaim]:
+    """The claims as :class:`LightClaim`, with their payer (read once per payer)."""
+    for values in claims.values_list(*_LIGHT_FIELDS):
+        claim = LightClaim(*values)
         if claim.payer_id is not None:
             claim.payer = ctx.payer(claim.payer_id)
         yield claim
