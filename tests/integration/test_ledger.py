@@ -29,6 +29,7 @@ from handbill.ledger.models import (
     Account,
     AccountKind,
     ClaimReceivable,
+    DailyTotal,
     LedgerTransaction,
     Leg,
     TransactionKind,
@@ -761,8 +762,10 @@ def test_any_history_keeps_the_books_balanced(
 
         tb = trial_balance(practice)
         assert tb.is_balanced
-        # The receivable rows the triggers keep agree with the legs, claim by claim.
+        # The rows the triggers keep agree with the legs: A/R claim by claim, and each
+        # account's totals day by day.
         assert balances.receivable_drift(practice) == []
+        assert balances.daily_total_drift(practice) == []
         kept: defaultdict[str, int] = defaultdict(int)
         for row in balances.open_receivables(practice):
             kept[row.claim_ref] += row.balance_cents
@@ -877,22 +880,28 @@ def test_post_many_keeps_the_receivable_rows(practice: Practice, payer: Payer) -
     assert kept[("ar_insurance", "HB49")] == (10000 - 4900, DAY)
     assert len(kept) == 50
     assert balances.receivable_drift(practice) == []
+    assert balances.daily_total_drift(practice) == []
+    cash_day = DailyTotal.objects.get(account=cash)
+    assert (cash_day.effective_date, cash_day.kind, cash_day.debit_cents) == (
+        DAY, TransactionKind.INSURANCE_PAYMENT, 1 + sum(100 * n for n in range(1, 50)))
 
 
-def test_receivable_rows_refuse_writes_from_python(practice: Practice) -> None:
+@pytest.mark.parametrize("model", [ClaimReceivable, DailyTotal])
+def test_kept_rows_refuse_writes_from_python(practice: Practice, model: Any) -> None:
     post_charge(practice=practice, payer=None, amount=Cents(100), claim_ref="C",
                 patient_ref="P", **when())
-    row = ClaimReceivable.objects.get()
+    row = model.objects.first()
+    before = list(model.objects.values_list())
     for attempt in (
         row.save,
         row.delete,
-        lambda: ClaimReceivable.objects.update(balance_cents=0),
-        lambda: ClaimReceivable.objects.all().delete(),
-        lambda: ClaimReceivable.objects.bulk_create([row]),
+        lambda: model.objects.update(practice=practice),
+        lambda: model.objects.all().delete(),
+        lambda: model.objects.bulk_create([row]),
     ):
         with pytest.raises(ValueError, match="kept by the ledger's triggers"):
             attempt()
-    assert ClaimReceivable.objects.get().balance_cents == 100
+    assert list(model.objects.values_list()) == before
 
 
 @on_postgresql
@@ -905,17 +914,21 @@ def test_postgresql_refuses_raw_writes_to_receivable_rows(practice: Practice) ->
         "INSERT INTO ledger_claimreceivable (practice_id, account_id, claim_ref, "
         "balance_cents, first_date) SELECT practice_id, account_id, 'D', 1, first_date "
         "FROM ledger_claimreceivable",
+        "UPDATE ledger_dailytotal SET debit_cents = 0",
+        "DELETE FROM ledger_dailytotal",
     ):
         with pytest.raises(Exception, match="kept by the ledger"), transaction.atomic():
             with connection.cursor() as cursor:
                 cursor.execute(sql)
     assert ClaimReceivable.objects.get().balance_cents == 100
+    assert DailyTotal.objects.count() == 2
+    assert balances.daily_total_drift(practice) == []
 
 
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_fills_the_rows_from_the_legs_already_posted() -> None:
-    """Unapplying the triggers' migration empties the rows and stops the triggers; legs
-    posted then are summed by the backfill when it is applied again."""
+    """Unapplying the triggers' migrations empties the rows and stops the triggers; legs
+    posted then are summed by the backfills when they are applied again."""
     from django.core.management import call_command
 
     practice = make_practice("backfill")
@@ -941,3 +954,7 @@ def test_the_migration_fills_the_rows_from_the_legs_already_posted() -> None:
                          patient_ref="P1", **when())
     assert receivables(practice)[("ar_patient", "HB2")] == (0, DAY)
     assert balances.receivable_drift(practice) == []
+    assert balances.daily_total_drift(practice) == []
+    cash = DailyTotal.objects.get(account__kind=AccountKind.CASH,
+                                  kind=TransactionKind.INSURANCE_PAYMENT)
+    assert (cash.effective_date, cash.debit_cents) == (DAY + timedelta(days=9), 4000)

@@ -152,6 +152,37 @@ def test_totals_denials_payments_units_and_the_clean_claim_rate(books: dict[str,
     assert (clean.answered, clean.clean, clean.percent) == (2, 1, 50)
 
 
+def test_refunds_and_reversals_count_on_their_own_side(books: dict[str, Any]) -> None:
+    """Period figures come from the ledger's daily totals, except refunds, whose side is on
+    their other leg: a refund to the patient lowers patient payments, one to the payer (an
+    overpayment returned) insurance payments, and a reversed payment counts on the day of
+    its reversal, on the insurance side (as before the daily totals)."""
+    clinic, old = books["clinic"], books["old"]
+    practice = clinic.practice
+    rainier = clinic.payers["rainier-uniform-plan"]
+    common = {"practice": practice, "by": clinic.users[Role.BILLER.value], "at": FIXED_NOW,
+              "claim_ref": old.number, "patient_ref": "A10001"}
+    posting.post_refund(payer=None, amount=Cents(150), effective_date=date(2026, 11, 21),
+                        **common)
+    posting.post_refund(payer=rainier, amount=Cents(300), effective_date=date(2026, 11, 22),
+                        **common)
+    extra = posting.post_patient_payment(amount=Cents(50), effective_date=date(2026, 11, 9),
+                                         **common)
+    posting.reverse(extra, by=None, at=FIXED_NOW, reason="card declined",
+                    effective_date=date(2026, 11, 22))
+    start, end = date(2026, 11, 1), date(2026, 12, 1)
+    totals = money.totals(practice, start=start, end=end, receivable=0)
+    assert (totals.insurance_payments, totals.patient_payments) == (2000 - 300 - 50,
+                                                                    400 - 150 + 50)
+    weeks = money.payments_by_period(practice, start=start, end=end, period="week")
+    assert [(w.start, w.insurance, w.patient) for w in weeks] == [
+        (date(2026, 11, 2), 2000, 0), (date(2026, 11, 9), 0, 50),
+        (date(2026, 11, 16), -350, 250)]
+    # Only the days asked for: the refunds of the 21st and 22nd are outside the 1st-20th.
+    early = money.totals(practice, start=start, end=date(2026, 11, 21), receivable=0)
+    assert (early.insurance_payments, early.patient_payments) == (2000, 450)
+
+
 def test_the_dashboard_shows_money_charts_and_queue_links(books: dict[str, Any]) -> None:
     clinic = books["clinic"]
     page = clinic.client_for(Role.BILLER.value).get("/today/")

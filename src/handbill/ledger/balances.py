@@ -22,6 +22,7 @@ from handbill.ledger.models import (
     Account,
     AccountKind,
     ClaimReceivable,
+    DailyTotal,
     Leg,
 )
 from handbill.ledger.rules import Side
@@ -198,7 +199,33 @@ def receivable_drift(practice: Practice) -> list[Drift]:
     ]
 
 
+def daily_total_drift(practice: Practice) -> list[tuple[int, date, str, int, int, int, int]]:
+    """Every account, day and transaction kind whose kept totals differ from its legs, as
+    (account id, day, kind, kept debits, kept credits, summed debits, summed credits). The
+    triggers make this empty; like :func:`receivable_drift` it reads the whole ledger."""
+    summed = {
+        (row["account_id"], row["transaction__effective_date"], row["transaction__kind"]):
+        (int(row["debits"]), int(row["credits"]))
+        for row in Leg.objects.filter(practice=practice)
+        .values("account_id", "transaction__effective_date", "transaction__kind")
+        .annotate(debits=Sum("debit_cents"), credits=Sum("credit_cents"))
+        .order_by()
+    }
+    kept = {
+        (account_id, day, kind): (debits, credits)
+        for account_id, day, kind, debits, credits in DailyTotal.objects.filter(
+            practice=practice).values_list("account_id", "effective_date", "kind",
+                                           "debit_cents", "credit_cents")
+    }
+    return [
+        (*key, *kept.get(key, (0, 0)), *summed.get(key, (0, 0)))
+        for key in sorted(summed.keys() | kept.keys())
+        if kept.get(key, (0, 0)) != summed.get(key, (0, 0))
+    ]
+
+
 __all__ = [
+    "daily_total_drift",
     "Drift",
     "open_receivables",
     "receivable_drift",

@@ -5,10 +5,11 @@ reversing transaction (see :func:`handbill.ledger.posting.reverse`). The only wr
 :mod:`handbill.ledger.posting`; the model API refuses updates and deletes, and on PostgreSQL
 triggers refuse them too and check at commit that every transaction balances.
 
-One sum is also kept as a row, because the busiest pages need it for every open claim:
-:class:`ClaimReceivable`, what each receivable account is owed on each claim. Database
-triggers on the leg table keep it (migration 0005), in the statement that inserts the legs, so
-it cannot disagree with them; nothing in Python writes it.
+Two sums are also kept as rows, because the busiest pages need them over a long history:
+:class:`ClaimReceivable`, what each receivable account is owed on each claim, and
+:class:`DailyTotal`, each account's debits and credits per ledger day and transaction kind.
+Database triggers on the leg table keep them (migrations 0006 and 0007), in the statement that
+inserts the legs, so they cannot disagree with the legs; nothing in Python writes them.
 """
 
 from __future__ import annotations
@@ -278,23 +279,39 @@ class Leg(AppendOnly):
         return self.debit_cents or self.credit_cents
 
 
+KEPT_BY_TRIGGERS = "these rows are kept by the ledger's triggers from the legs; post legs instead"
+
+
 class ReadOnlyQuerySet(models.QuerySet):
     """Queries that can only read: the rows are written by database triggers."""
 
     def update(self, **kwargs: Any) -> int:
-        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+        raise ValueError(KEPT_BY_TRIGGERS)
 
     def delete(self) -> tuple[int, dict[str, int]]:
-        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+        raise ValueError(KEPT_BY_TRIGGERS)
 
     def bulk_create(self, objs: Any, *args: Any, **kwargs: Any) -> Any:
-        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+        raise ValueError(KEPT_BY_TRIGGERS)
 
     def bulk_update(self, objs: Any, fields: Any, batch_size: int | None = None) -> int:
-        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+        raise ValueError(KEPT_BY_TRIGGERS)
 
 
-class ClaimReceivable(models.Model):
+class KeptByTriggers(models.Model):
+    objects = ReadOnlyQuerySet.as_manager()
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        raise ValueError(KEPT_BY_TRIGGERS)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise ValueError(KEPT_BY_TRIGGERS)
+
+
+class ClaimReceivable(KeptByTriggers):
     """What one receivable account (a payer's A/R, or the patients') is owed on one claim.
 
     It is the sum of that account's legs for the claim, debits minus credits, kept by triggers
@@ -310,8 +327,6 @@ class ClaimReceivable(models.Model):
     claim_ref = models.CharField(max_length=REF_MAX_LENGTH, blank=True)
     balance_cents = models.BigIntegerField()
     first_date = models.DateField()
-
-    objects = ReadOnlyQuerySet.as_manager()
 
     class Meta:
         constraints = [
@@ -331,8 +346,30 @@ class ClaimReceivable(models.Model):
     def __str__(self) -> str:
         return f"{self.claim_ref or '(no claim)'} {self.balance_cents} on {self.account}"
 
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
 
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise ValueError("receivable rows are kept by the ledger's triggers; post legs instead")
+class DailyTotal(KeptByTriggers):
+    """One account's debits and credits on one ledger day from one kind of transaction.
+
+    The sum of the legs of that account whose transaction has that kind and effective date,
+    kept by triggers on the leg table (migration 0007): period figures (charges and payments
+    in the last 30 days, payments by month) read a row per account and day instead of every
+    leg of the period.
+    """
+
+    practice = models.ForeignKey("practice.Practice", on_delete=models.PROTECT, related_name="+")
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="daily_totals")
+    effective_date = models.DateField()
+    kind = models.CharField(max_length=32, choices=TransactionKind.choices)
+    debit_cents = models.BigIntegerField()
+    credit_cents = models.BigIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account", "effective_date", "kind"], name="ledger_daily_total_per_key"
+            ),
+        ]
+        indexes = [models.Index(fields=["practice", "effective_date"])]
+
+    def __str__(self) -> str:
+        return f"{self.effective_date} {self.kind} Dr {self.debit_cents} Cr {self.credit_cents}"

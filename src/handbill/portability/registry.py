@@ -70,6 +70,8 @@ EXPORTED: frozenset[str] = frozenset({
 EXCLUDED: dict[str, str] = {
     "ledger.claimreceivable": "A/R per claim, derived from the ledger's legs by database "
     "triggers: the import rebuilds it as it inserts the legs",
+    "ledger.dailytotal": "debits and credits per account and day, derived from the ledger's "
+    "legs by database triggers: the import rebuilds them as it inserts the legs",
     "otp_totp.totpdevice": "two-factor secrets are credentials of this install: people enrol "
     "their authenticator app again on the new install",
     "axes.accessattempt": "sign-in failures and lockouts of this install, by username and "

@@ -9,7 +9,7 @@ only change there is to follow.
 - PostgreSQL: one statement-level trigger reads the statement's new legs (a transition table)
   and upserts one row per account and claim, in a fixed order so two postings touching the
   same claims lock them in the same order. A second trigger refuses writes to the table that
-  do not come from that trigger (``pg_trigger_depth``).
+  do not come from a trigger (``pg_trigger_depth``); 0008 puts it on the daily totals too.
 - SQLite: a row trigger does the same upsert per leg (SQLite has no statement triggers); the
   model refuses writes in Python.
 
@@ -63,8 +63,8 @@ CREATE FUNCTION ledger_receivable_guard() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- Depth 1 is a statement on this table itself; the leg trigger's upsert runs at 2.
     IF pg_trigger_depth() < 2 THEN
-        RAISE EXCEPTION 'ledger_claimreceivable is kept by the ledger''s triggers from the legs;'
-            ' post a ledger transaction instead of writing it'
+        RAISE EXCEPTION '% is kept by the ledger''s triggers from the legs; post a ledger '
+            'transaction instead of writing it', TG_TABLE_NAME
             USING ERRCODE = 'insufficient_privilege';
     END IF;
     IF TG_OP = 'DELETE' THEN
@@ -123,7 +123,7 @@ def _run(postgresql: list[str], sqlite: list[str], *, backfill: bool):
         if statements is None:
             raise RuntimeError(f"Handbill runs on SQLite or PostgreSQL, not {vendor}")
         for statement in statements:
-            # No parameters: the SQL holds literal quotes and percent-free text only.
+            # No parameters: the SQL runs as written (its RAISE holds a literal %).
             schema_editor.execute(statement, params=None)
 
     return run

@@ -35,7 +35,6 @@ from django.db.models import (
     CharField,
     Count,
     Exists,
-    F,
     OuterRef,
     Q,
     QuerySet,
@@ -51,6 +50,7 @@ from handbill.ledger.models import (
     Account,
     AccountKind,
     ClaimReceivable,
+    DailyTotal,
     LedgerTransaction,
     Leg,
     TransactionKind,
@@ -211,38 +211,61 @@ class Totals:
         return self.insurance_payments + self.patient_payments
 
 
-def _in_period(practice: Practice, start: date, end: date) -> QuerySet[Leg]:
-    # The practice's transactions of the period first (an index on practice and date), then
-    # their legs: a period is a small part of the ledger.
+def _in_period(practice: Practice, start: date, end: date,
+               kind: str | None = None) -> QuerySet[Leg]:
+    # The practice's transactions of the period (of one kind) first, then their legs.
     period = LedgerTransaction.objects.filter(
         practice=practice, effective_date__gte=start, effective_date__lt=end
-    ).values("pk")
-    return Leg.objects.filter(transaction_id__in=period)
+    )
+    if kind is not None:
+        period = period.filter(kind=kind)
+    return Leg.objects.filter(transaction_id__in=period.values("pk"))
 
 
 def _accounts(practice: Practice, kind: str) -> QuerySet[Account]:
     return Account.objects.filter(practice=practice, kind=kind).values("pk")
 
 
+def _days(practice: Practice, start: date, end: date, *kinds: str) -> QuerySet[DailyTotal]:
+    """The ledger's kept daily totals of the practice's accounts of ``kinds`` in ``[start,
+    end)``, without the cash of refunds: whether a refund went to a patient or a payer is on
+    its other leg, so :func:`_refunds` reads those legs instead (refunds are few)."""
+    return (DailyTotal.objects.filter(practice=practice, effective_date__gte=start,
+                                      effective_date__lt=end, account__kind__in=kinds)
+            .exclude(Q(kind=TransactionKind.REFUND) & Q(account__kind=AccountKind.CASH)))
+
+
+def _refunds(practice: Practice, start: date, end: date) -> QuerySet[Leg]:
+    """The cash legs of the period's refunds, with their side (see :func:`_side`)."""
+    return (_in_period(practice, start, end, TransactionKind.REFUND)
+            .filter(account_id__in=_accounts(practice, AccountKind.CASH))
+            .annotate(side=_side()))
+
+
+def _day_side(kind: str) -> str:
+    # Cash in from a patient payment is the patient's; everything else reaching cash (835
+    # payments, interest, recoupments, reversals) is the insurance side, as in _side().
+    return "patient" if kind == TransactionKind.PATIENT_PAYMENT else "insurance"
+
+
 def totals(practice: Practice, *, start: date, end: date, receivable: int) -> Totals:
-    """Charges and payments with a ledger date in ``[start, end)``, in one pass over the
-    period's legs; ``receivable`` is the A/R the caller already summed (the aging's total)."""
-    accounts = Account.objects.filter(
-        practice=practice, kind__in=[AccountKind.CHARGES, AccountKind.CASH]).values("pk")
+    """Charges and payments with a ledger date in ``[start, end)``, from the ledger's daily
+    totals (a row per account, day and kind, however many legs); ``receivable`` is the A/R
+    the caller already summed (the aging's total)."""
     rows = (
-        _in_period(practice, start, end)
-        .filter(account_id__in=accounts)
-        .annotate(kind=F("account__kind"), side=_side())
-        .values("kind", "side")
+        _days(practice, start, end, AccountKind.CHARGES, AccountKind.CASH)
+        .values("account__kind", "kind")
         .annotate(debit=Sum("debit_cents"), credit=Sum("credit_cents"))
         .order_by()
     )
     charges, cash = 0, {"insurance": 0, "patient": 0}
     for row in rows:
-        if row["kind"] == AccountKind.CHARGES:
+        if row["account__kind"] == AccountKind.CHARGES:
             charges += row["credit"] - row["debit"]
         else:
-            cash[row["side"]] += row["debit"] - row["credit"]
+            cash[_day_side(row["kind"])] += row["debit"] - row["credit"]
+    for side, cents in _cash_by_side(_refunds(practice, start, end)).items():
+        cash[side] += cents
     return Totals(
         charges=charges,
         insurance_payments=cash["insurance"],
@@ -270,8 +293,7 @@ def _side() -> Case:
 
 def _cash_by_side(legs: QuerySet[Leg]) -> dict[str, int]:
     rows = (
-        legs.annotate(side=_side())
-        .values("side")
+        legs.values("side")
         .annotate(cents=Sum("debit_cents") - Sum("credit_cents"))
         .order_by()
     )
@@ -295,20 +317,28 @@ def payments_by_period(
     """Money in per calendar month (or ISO week, Monday first) with a date in ``[start,
     end)``, insurance and patient apart."""
     trunc = TruncWeek if period == "week" else TruncMonth
-    rows = (
-        _in_period(practice, start, end)
-        .filter(account_id__in=_accounts(practice, AccountKind.CASH))
-        .annotate(side=_side(), period=trunc("transaction__effective_date"))
-        .values("period", "side")
-        .annotate(cents=Sum("debit_cents") - Sum("credit_cents"))
-        .order_by("period")
-    )
     grouped: dict[date, dict[str, int]] = {}
-    for row in rows:
-        begins = row["period"]
+
+    def add(begins: Any, side: str, cents: int) -> None:
         if hasattr(begins, "date"):
             begins = begins.date()
-        grouped.setdefault(begins, {})[row["side"]] = row["cents"]
+        sides = grouped.setdefault(begins, {})
+        sides[side] = sides.get(side, 0) + cents
+
+    days = (_days(practice, start, end, AccountKind.CASH)
+            .annotate(period=trunc("effective_date"))
+            .values("period", "kind")
+            .annotate(cents=Sum("debit_cents") - Sum("credit_cents"))
+            .order_by())
+    for row in days:
+        add(row["period"], _day_side(row["kind"]), row["cents"])
+    refunds = (_refunds(practice, start, end)
+               .annotate(period=trunc("transaction__effective_date"))
+               .values("period", "side")
+               .annotate(cents=Sum("debit_cents") - Sum("credit_cents"))
+               .order_by())
+    for row in refunds:
+        add(row["period"], row["side"], row["cents"])
     return [
         PaymentPeriod(begins, sides.get("insurance", 0), sides.get("patient", 0))
         for begins, sides in sorted(grouped.items())
