@@ -11,8 +11,10 @@ list and the patient page all read a big practice. The copying is not measured.
 
 Then, warm (after a few unmeasured requests), it times ``--requests`` requests of each page
 through Django's test client as the demo biller — the dashboard (/today/), the claim list
-(/claims/) and a demo patient's page — and prints the median and 95th percentile of the
-server time (the whole request: middleware, queries, template) and the queries per request.
+(/claims/), a demo patient's page, the patient list, the work queues (the follow-up and the
+denials tab), the remittance list and the reports page — and prints the median and 95th
+percentile of the server time (the whole request: middleware, queries, template) and the
+queries per request.
 
 Runs on a SQLite file in a temporary folder and, when DATABASE_URL names a PostgreSQL server,
 also on a scratch database created (and dropped) on that server.
@@ -172,7 +174,9 @@ def _time_pages(practice: Any, count: int) -> list[dict[str, Any]]:
                .annotate(n=Count("claims")).order_by("-n", "pk").first())
     assert patient is not None
     pages = [("dashboard", "/today/"), ("claim list", "/claims/"),
-             ("patient page", f"/patients/{patient.pk}/")]
+             ("patient page", f"/patients/{patient.pk}/"), ("patient list", "/patients/"),
+             ("work queues", "/queues/"), ("denials queue", "/queues/?kind=denials"),
+             ("remittance list", "/remittances/"), ("reports", "/reports/")]
     results = []
     for name, url in pages:
         for _ in range(WARM_UP):

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from django.db.models import Q, Sum
+from django.db.models import Exists, F, OuterRef, Q, Sum
 
 from handbill.claims.models import Claim, ClaimEvent
 from handbill.core import followup as fu
@@ -37,7 +37,7 @@ from handbill.core.money import Cents, total
 from handbill.core.policy import PayerPolicy
 from handbill.followup.models import ProposalStatus, RuleProposal, WorkItem
 from handbill.ledger.balances import open_receivables
-from handbill.ledger.models import AccountKind, ClaimReceivable
+from handbill.ledger.models import Account, AccountKind, ClaimReceivable
 from handbill.policies.actions import practice_today
 from handbill.policies.store import versions_of
 from handbill.practice.models import Payer, Practice
@@ -280,8 +280,10 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
     balances = ctx.insurance_balances()
     # A rejected claim never charged to the payer's A/R is at risk for its whole charge; one
     # whose A/R legs net to zero is at risk for nothing (the balances leave out zeros).
+    # (By the payers' A/R accounts, so the rows are found by their account-and-claim index.)
     booked = set(ClaimReceivable.objects.filter(
-        practice=ctx.practice, account__kind=AccountKind.AR_INSURANCE,
+        account_id__in=list(Account.objects.filter(
+            practice=ctx.practice, kind=AccountKind.AR_INSURANCE).values_list("pk", flat=True)),
         claim_ref__in=Claim.objects.filter(practice=ctx.practice, status="rejected")
         .values("number")).values_list("claim_ref", flat=True).distinct())
 
@@ -505,37 +507,46 @@ def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]
 _MAX_IDS = 900
 
 
+def _few(ids: Any) -> Any:
+    """The claim ids of ``ids`` (a flat ``values_list``) as a list when there are at most
+    ``_MAX_IDS`` of them, so the three reads of ``latest_payments`` find those claims by
+    index; otherwise the subquery itself."""
+    found = list(ids.distinct()[:_MAX_IDS + 1])
+    return found if len(found) <= _MAX_IDS else ids
+
+
 def _may_be_denied(ctx: _Context) -> Any:
-    """The claims (a subquery of ids) that can have a denial on the list: someone still owes
-    on them (a denial is listed only while its money is open), and a remittance paid one of
-    their lines nothing or denied the whole claim."""
-    practice = ctx.practice
-    zero_paid = (ServicePayment.objects.filter(claim_payment__practice=practice, paid_cents=0)
-                 .values("claim_payment__claim_id"))
-    denied = (ClaimPayment.objects.filter(practice=practice, status_code="4")
-              .values("claim_id"))
-    candidates = (Claim.objects.filter(practice=practice)
-                  .filter(Q(pk__in=zero_paid) | Q(pk__in=denied)))
-    # The balances are read for the rows anyway; checking them here spares the database a
-    # grouped subquery in each of the three reads of ``latest_payments``.
-    insurance, patient = ctx.insurance_balances(), ctx.patient_balances()
-    owing = [pk for pk, number in candidates.values_list("pk", "number")
-             if insurance.get(number, Cents(0)).value > 0
-             or patient.get(number, Cents(0)).value > 0]
-    if len(owing) <= _MAX_IDS:
-        return owing
-    return candidates.filter(number__in=_owing(practice)).values("pk")
+    """The claims (ids) that can have a denial on the list: someone still owes on them (a
+    denial is listed only while its money is open), and a remittance paid one of their lines
+    nothing or denied the whole claim. Driven from the open claims (the ledger's receivable
+    rows), each checked for such a remittance by index, so the practice's history is not
+    read."""
+    zero_paid = ServicePayment.objects.filter(claim_payment__claim_id=OuterRef("pk"),
+                                              paid_cents=0)
+    denied = ClaimPayment.objects.filter(claim_id=OuterRef("pk"), status_code="4")
+    candidates = (Claim.objects.filter(practice=ctx.practice, number__in=_owing(ctx.practice))
+                  .filter(Exists(zero_paid) | Exists(denied)))
+    return _few(candidates.values_list("pk", flat=True))
 
 
 def _may_be_underpaid(ctx: _Context) -> Any:
-    """The claims (a subquery of ids) with a paid line matched to ours, of a payer with a
-    fee schedule in some policy version: no other claim can be underpaid."""
-    with_fees = [payer.pk for payer in Payer.objects.filter(practice=ctx.practice)
-                 if ctx.has_fees(payer)]
-    return (ServicePayment.objects
-            .filter(claim_payment__practice=ctx.practice, paid_cents__gt=0,
-                    claim_line__isnull=False, claim_payment__claim__payer_id__in=with_fees)
-            .values("claim_payment__claim_id"))
+    """The claims (ids) with a paid line, matched to ours, that some fee schedule of its
+    payer could call underpaid: the payer allowed less than the highest fee any of its policy
+    versions gives the code, times the units (or sent no allowed amount). The database picks
+    those lines; ``_underpaid`` then judges each against the policy of its date."""
+    could_be = Q(pk__in=[])
+    for payer in Payer.objects.filter(practice=ctx.practice):
+        highest: dict[str, int] = {}
+        for policy in ctx.versions(payer):
+            for code, fee in policy.fees.items():
+                highest[code] = max(highest.get(code, 0), fee.expected_allowed.value)
+        for code, cents in highest.items():
+            could_be |= Q(claim_payment__claim__payer_id=payer.pk, code=code) & (
+                Q(allowed_cents__isnull=True) | Q(allowed_cents__lt=F("units") * cents))
+    return _few(ServicePayment.objects
+                .filter(could_be, claim_payment__practice=ctx.practice, paid_cents__gt=0,
+                        claim_line__isnull=False)
+                .values_list("claim_payment__claim_id", flat=True))
 
 
 def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
