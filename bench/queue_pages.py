@@ -7,9 +7,9 @@ Builds the demo practice and multiplies it to ``--claims`` claims the way
 tab of /queues/ through Django's test client as the demo biller, and ``queries.counts`` (the
 tab counts) on its own, printing the median and the queries per request.
 
-The copies carry the 835 claim payments and their claim-level adjustments but not the SVC
-lines (``bench/web_pages.py`` does not copy them), so line denials and underpayments come from
-the demo's own claims only; ``bench/followup_speed.py`` covers lines (every claim remitted).
+The copies carry the 835 claim payments with their SVC lines and adjustments, so line denials
+and underpayments are multiplied with the rest; ``bench/followup_speed.py`` covers a practice
+where every claim was remitted.
 
 ``--keep FILE`` keeps the SQLite database in FILE and reuses it when it is already there, so
 the same data can be timed before and after a change (building 100,000 claims takes minutes).

@@ -6,8 +6,9 @@ Builds the demo practice (``handbill demo``'s builder, fixed seed and clock), th
 its history in bulk until the practice holds ``--claims`` claims: each copy gets its own
 patients and copies of the claims with their lines, findings and events, the ledger
 transactions and legs (charges, payments, adjustments, transfers), and the 835 claim payments
-with their adjustments — so the dashboard's aging, denials and clean-claim rate, the claim
-list and the patient page all read a big practice. The copying is not measured.
+with their service lines and adjustments — so the dashboard's aging, denials and clean-claim
+rate, the claim list, the patient page and the work queues all read a big practice. The copying
+is not measured.
 
 Then, warm (after a few unmeasured requests), it times ``--requests`` requests of each page
 through Django's test client as the demo biller — the dashboard (/today/), the claim list
@@ -73,11 +74,12 @@ def _round(practice_id: int, cutoff: int | None) -> None:
     from handbill.claims.models import Claim, ClaimEvent, ClaimFinding, ClaimLine
     from handbill.ledger.models import LedgerTransaction, Leg
     from handbill.patients.models import Patient
-    from handbill.remittance.models import Adjustment, ClaimPayment
+    from handbill.remittance.models import Adjustment, ClaimPayment, ServicePayment
 
     claim_table = Claim._meta.db_table
     off = {m: _top(m) for m in (Patient, Claim, ClaimLine, ClaimFinding, ClaimEvent,
-                                LedgerTransaction, Leg, ClaimPayment, Adjustment)}
+                                LedgerTransaction, Leg, ClaimPayment, ServicePayment,
+                                Adjustment)}
     upto = "" if cutoff is None else f" AND id <= {int(cutoff)}"
     limit = upto.replace("id", "t.id")
     kept = f"SELECT id FROM {claim_table} WHERE practice_id = %s{upto}"
@@ -100,9 +102,16 @@ def _round(practice_id: int, cutoff: int | None) -> None:
                          "position": f"t.position + {off[ClaimPayment]}"},
           mine, [practice_id])
     payments = ClaimPayment._meta.db_table
+    # The 835's service lines, matched to the copies' claim lines: the denial and underpaid
+    # lists read them.
+    _copy(ServicePayment, {"id": f"t.id + {off[ServicePayment]}",
+                           "claim_payment_id": f"t.claim_payment_id + {off[ClaimPayment]}",
+                           "claim_line_id": f"t.claim_line_id + {off[ClaimLine]}"},
+          f"t.claim_payment_id IN (SELECT cp.id FROM {payments} cp WHERE cp.practice_id = %s "
+          f"AND cp.claim_id IN ({kept}))", [practice_id, practice_id])
     _copy(Adjustment, {"id": f"t.id + {off[Adjustment]}",
                        "claim_payment_id": f"t.claim_payment_id + {off[ClaimPayment]}",
-                       "service_payment_id": "NULL"},
+                       "service_payment_id": f"t.service_payment_id + {off[ServicePayment]}"},
           f"t.claim_payment_id IN (SELECT cp.id FROM {payments} cp WHERE cp.practice_id = %s "
           f"AND cp.claim_id IN ({kept}))", [practice_id, practice_id])
     # Ledger: whole transactions only (every one balances), the claim and patient references

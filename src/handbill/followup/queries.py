@@ -327,16 +327,12 @@ def _rejections(ctx: _Context) -> list[QueueRow]:
 # --- denials and underpayments ----------------------------------------------------------------
 
 
-# What the lists read of a payment and its claim (a claim row also carries its findings and
-# rationale, a patient row the address: thousands of rows read faster without them).
+# What the lists read of a payment and its claim, as plain values (thousands of rows are read
+# at once): the payment, then the claim's ``_LIGHT_FIELDS``, then its provider's taxonomy.
 _PAYMENT_FIELDS = (
-    "practice_id", "claim_id", "era_id", "position", "status_code", "charge_cents",
-    "paid_cents", "claim__practice_id", "claim__number", "claim__status",
-    "claim__date_of_service", "claim__total_charge_cents", "claim__patient_id",
-    "claim__payer_id", "claim__provider_id", "claim__patient__first_name",
-    "claim__patient__last_name", "claim__patient__account_number", "claim__payer__name",
-    "claim__payer__policy_profile", "claim__payer__practice_id",
-    "claim__provider__taxonomy", "claim__provider__practice_id",
+    "pk", "status_code", "claim__pk", "claim__practice_id", "claim__number", "claim__status",
+    "claim__date_of_service", "claim__total_charge_cents", "claim__payer_id",
+    "claim__patient_id", "claim__provider_id", "claim__provider__taxonomy",
 )
 _LINE_FIELDS = (
     "pk", "claim_payment_id", "code", "modifiers", "units", "paid_cents", "allowed_cents",
@@ -384,43 +380,54 @@ class PaidService:
         return self.claim_line_id is not None
 
 
-@dataclass
+@dataclass(slots=True)
 class Adjudication:
-    """A claim's latest adjudication: the CLP, its SVC lines (each with ``adjs``, its CAS
-    rows) and the claim-level CAS rows."""
+    """A claim's latest adjudication: the CLP (its id and status code), the claim read light
+    (``hydrate`` the rows made from it), its SVC lines (each with ``adjs``, its CAS rows) and
+    the claim-level CAS rows."""
 
-    payment: ClaimPayment
-    lines: list[PaidService]
-    claim_adjustments: list[PaidAdjustment]
+    payment_id: int
+    status_code: str
+    claim: LightClaim
+    taxonomy: str  # the rendering provider's, for rule proposals
+    lines: list[PaidService] = field(default_factory=list)
+    claim_adjustments: list[PaidAdjustment] = field(default_factory=list)
 
-    @property
-    def claim(self) -> Claim:
-        assert self.payment.claim is not None  # noqa: S101 - matched payments only
-        return self.payment.claim
+
+# At most this many ids go into a statement as a list (SQLite takes a limited number).
+_MAX_IDS = 900
 
 
 def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED, *,
                     claims: Any = None) -> list[Adjudication]:
     """Each claim's latest adjudication (not a reversal), with its lines and adjustments
-    (``claims``: a subquery of claim ids, to read only those claims).
+    (``claims``: a list or a subquery of claim ids, to read only those claims).
 
-    Lines and adjustments are read by the same filter as the payments, not by a list of ids:
-    an id list of a large practice is more than SQLite takes in one statement.
+    A list is read ``_MAX_IDS`` claims at a time, each part found by index: a large
+    practice's list is more than SQLite takes in one statement.
     """
+    if isinstance(claims, list) and len(claims) > _MAX_IDS:
+        return [found for start in range(0, len(claims), _MAX_IDS)
+                for found in latest_payments(practice, statuses,
+                                             claims=claims[start:start + _MAX_IDS])]
     wanted = list(statuses)
     scope: dict[str, Any] = {"practice": practice, "claim__status__in": wanted}
     if claims is not None:
         scope["claim_id__in"] = claims
+    payers = {payer.pk: payer for payer in Payer.objects.filter(practice=practice)}
     payments = (ClaimPayment.objects.filter(**scope).exclude(status_code=REVERSAL)
-                .select_related("claim", "claim__patient", "claim__payer", "claim__provider")
-                .only(*_PAYMENT_FIELDS)
                 # Not the ERA row: it carries the whole 835 text.
-                .order_by("claim_id", "-era__posted_at", "-era_id", "-position"))
-    latest: dict[int, ClaimPayment] = {}
-    for payment in payments:
-        assert payment.claim_id is not None  # noqa: S101 - matched payments only
-        latest.setdefault(payment.claim_id, payment)
-    chosen = {payment.pk: Adjudication(payment, [], []) for payment in latest.values()}
+                .order_by("claim_id", "-era__posted_at", "-era_id", "-position")
+                .values_list(*_PAYMENT_FIELDS))
+    chosen: dict[int, Adjudication] = {}
+    seen: set[int] = set()
+    for payment_id, status_code, *light, taxonomy in payments:
+        claim = LightClaim(*light)
+        if claim.pk in seen:  # an older adjudication of the same claim
+            continue
+        seen.add(claim.pk)
+        claim.payer = payers.get(claim.payer_id) if claim.payer_id is not None else None
+        chosen[payment_id] = Adjudication(payment_id, status_code, claim, taxonomy)
     inner = {f"claim_payment__{key}": value for key, value in scope.items()}
     lines: dict[int, PaidService] = {}
     for values in (ServicePayment.objects.filter(**inner).order_by("claim_payment_id",
@@ -461,7 +468,7 @@ def _open_part(amounts: Iterable[Any], still_open: Cents | None) -> Cents:
     return min(wanted, max(still_open or Cents(0), Cents(0)))
 
 
-def _at_risk(ctx: _Context, claim: Claim, work: list[Any]) -> Cents:
+def _at_risk(ctx: _Context, claim: Claim | LightClaim, work: list[Any]) -> Cents:
     """What of the adjustments is still open on the books: held amounts while the payer's
     A/R still carries them, the patient's share while the patient still owes it. Written off,
     billed to the patient or paid, the item is done and leaves the list."""
@@ -474,7 +481,7 @@ def _at_risk(ctx: _Context, claim: Claim, work: list[Any]) -> Cents:
 def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]:
     rows = []
     for found in adjudications:
-        claim, payment = found.claim, found.payment
+        claim = found.claim
         payer = claim.payer.name if claim.payer else ""
         claim_level = found.claim_adjustments
         for line in found.lines:
@@ -490,32 +497,28 @@ def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]
             steps = [fu.next_step(a.group, a.reason, remarks) for a in work]
             rows.append(QueueRow(f"denial:{line.pk}", fu.WorkKind.DENIAL, claim, payer,
                                  _line_label(line), steps[0], risk, ctx.age(claim),
-                                 service_payment_id=line.pk, more_steps=steps[1:]))
-        if payment.status_code == "4" and not any(r.claim.pk == claim.pk for r in rows):
+                                 service_payment_id=line.pk, more_steps=steps[1:],
+                                 light=True))
+        if found.status_code == "4" and not any(r.claim.pk == claim.pk for r in rows):
             work = _work_adjustments(claim_level)
             steps = [fu.next_step(a.group, a.reason) for a in work] or [fu.denied_claim_step()]
             risk = (_at_risk(ctx, claim, work) if work else
                     max(ctx.insurance_balances().get(claim.number, Cents(0)), Cents(0)))
             if not risk:
                 continue
-            rows.append(QueueRow(f"denial:cp{payment.pk}", fu.WorkKind.DENIAL, claim, payer, "",
-                                 steps[0], risk, ctx.age(claim), more_steps=steps[1:]))
+            rows.append(QueueRow(f"denial:cp{found.payment_id}", fu.WorkKind.DENIAL, claim,
+                                 payer, "", steps[0], risk, ctx.age(claim),
+                                 more_steps=steps[1:], light=True))
     return rows
 
 
-# At most this many ids go into a statement as a list (SQLite takes a limited number).
-_MAX_IDS = 900
+def _ids(ids: Any) -> list[int]:
+    """The claim ids of ``ids`` (a flat ``values_list``), read once: ``latest_payments`` then
+    finds those claims by index instead of running the subquery in each of its reads."""
+    return list(ids.distinct())
 
 
-def _few(ids: Any) -> Any:
-    """The claim ids of ``ids`` (a flat ``values_list``) as a list when there are at most
-    ``_MAX_IDS`` of them, so the three reads of ``latest_payments`` find those claims by
-    index; otherwise the subquery itself."""
-    found = list(ids.distinct()[:_MAX_IDS + 1])
-    return found if len(found) <= _MAX_IDS else ids
-
-
-def _may_be_denied(ctx: _Context) -> Any:
+def _may_be_denied(ctx: _Context) -> list[int]:
     """The claims (ids) that can have a denial on the list: someone still owes on them (a
     denial is listed only while its money is open), and a remittance paid one of their lines
     nothing or denied the whole claim. Driven from the open claims (the ledger's receivable
@@ -526,10 +529,10 @@ def _may_be_denied(ctx: _Context) -> Any:
     denied = ClaimPayment.objects.filter(claim_id=OuterRef("pk"), status_code="4")
     candidates = (Claim.objects.filter(practice=ctx.practice, number__in=_owing(ctx.practice))
                   .filter(Exists(zero_paid) | Exists(denied)))
-    return _few(candidates.values_list("pk", flat=True))
+    return _ids(candidates.values_list("pk", flat=True))
 
 
-def _may_be_underpaid(ctx: _Context) -> Any:
+def _may_be_underpaid(ctx: _Context) -> list[int]:
     """The claims (ids) with a paid line, matched to ours, that some fee schedule of its
     payer could call underpaid: the payer allowed less than the highest fee any of its policy
     versions gives the code, times the units (or sent no allowed amount). The database picks
@@ -543,7 +546,7 @@ def _may_be_underpaid(ctx: _Context) -> Any:
         for code, cents in highest.items():
             could_be |= Q(claim_payment__claim__payer_id=payer.pk, code=code) & (
                 Q(allowed_cents__isnull=True) | Q(allowed_cents__lt=F("units") * cents))
-    return _few(ServicePayment.objects
+    return _ids(ServicePayment.objects
                 .filter(could_be, claim_payment__practice=ctx.practice, paid_cents__gt=0,
                         claim_line__isnull=False)
                 .values_list("claim_payment__claim_id", flat=True))
@@ -577,7 +580,8 @@ def _underpaid(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRo
                 fu.StepAction.CALL_PAYER)
             rows.append(QueueRow(f"underpaid:{line.pk}", fu.WorkKind.UNDERPAID, claim, name,
                                  _line_label(line), step, found.difference, ctx.age(claim),
-                                 difference=found.difference, service_payment_id=line.pk))
+                                 difference=found.difference, service_payment_id=line.pk,
+                                 light=True))
     return rows
 
 
@@ -834,7 +838,7 @@ def denial_events(practice: Practice) -> list[fu.DenialEvent]:
                     str(claim.payer_id), claim.number, line.our_control_number or "",
                     ours, adjustment.group, adjustment.reason,
                     line.service_date or claim.date_of_service,
-                    tuple(line.our_modifiers or ()), claim.provider.taxonomy,
+                    tuple(line.our_modifiers or ()), found.taxonomy,
                     tuple(c for c in codes if c != ours)))
     return events
 
