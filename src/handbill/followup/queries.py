@@ -137,6 +137,7 @@ class _Context:
         self._versions: dict[int, list[PayerPolicy]] = {}
         self._balances: dict[str, dict[str, Cents]] = {}
         self._payers: dict[int, Payer] = {}
+        self._clocks: dict[tuple[int | None, date], fu.FilingClock | None] = {}
 
     def policy(self, payer: Payer | None, on: date) -> PayerPolicy | None:
         """The payer's rules on ``on``: its versions are read once, each checked once."""
@@ -195,11 +196,14 @@ class _Context:
         any unpaid claim, for information)."""
         if not any_status and claim.status not in CLOCK_RUNNING:
             return None
-        policy = self.policy(claim.payer, claim.date_of_service)
-        if policy is None:
-            return None
-        return fu.filing_clock(claim.date_of_service, policy.timely_filing_days,
-                               as_of=self.today)
+        # Claims of one payer and day share a clock (the value is immutable): tens of
+        # thousands of open claims fall on a few hundred days.
+        key = (claim.payer.pk if claim.payer is not None else None, claim.date_of_service)
+        if key not in self._clocks:
+            policy = self.policy(claim.payer, claim.date_of_service)
+            self._clocks[key] = None if policy is None else fu.filing_clock(
+                claim.date_of_service, policy.timely_filing_days, as_of=self.today)
+        return self._clocks[key]
 
 
 def _claims() -> Any:
@@ -688,6 +692,7 @@ def _followup(ctx: _Context) -> list[QueueRow]:
     claims = _light(ctx, Claim.objects.filter(practice=ctx.practice, number__in=owing)
                     .exclude(status__in=["void", "draft"]))
     rows = []
+    steps: dict[tuple[str, int], fu.NextStep] = {}  # one per status and age (immutable)
     for claim in claims:
         if claim.number not in owed:
             continue
@@ -695,9 +700,12 @@ def _followup(ctx: _Context) -> list[QueueRow]:
         clock = ctx.clock(claim, any_status=True)
         running = clock if claim.status in CLOCK_RUNNING else None
         balance = owed[claim.number]
+        step = steps.get((claim.status, age))
+        if step is None:
+            step = steps[(claim.status, age)] = _status_step(claim, age)
         rows.append(QueueRow(f"followup:{claim.pk}", fu.WorkKind.FOLLOWUP, claim,
                              claim.payer.name if claim.payer else "", "",
-                             _status_step(claim, age), balance, age, clock,
+                             step, balance, age, clock,
                              score=fu.money_at_risk(balance, age,
                                                     running.days_left if running else None),
                              light=True))
