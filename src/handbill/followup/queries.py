@@ -415,7 +415,9 @@ def latest_payments(practice: Practice, statuses: Iterable[str] = ADJUDICATED, *
                 for found in latest_payments(practice, statuses,
                                              claims=claims[start:start + _MAX_IDS])]
     wanted = list(statuses)
-    scope: dict[str, Any] = {"practice": practice, "claim__status__in": wanted}
+    # Scoped through the claim (its practice-and-status index), so a list of ids is found
+    # by the payments' claim index rather than by scanning the practice's payments.
+    scope: dict[str, Any] = {"claim__practice": practice, "claim__status__in": wanted}
     if claims is not None:
         scope["claim_id__in"] = claims
     payers = {payer.pk: payer for payer in Payer.objects.filter(practice=practice)}
