@@ -177,8 +177,8 @@ class Drift:
 def receivable_drift(practice: Practice) -> list[Drift]:
     """Every account and claim whose kept receivable differs from the sum of its legs.
 
-    The triggers make this empty; tests and ``handbill`` checks call it to prove so. It sums
-    every receivable leg of the practice, so it is as slow as the ledger is long.
+    The triggers make this empty; the tests call it to prove so. It sums every receivable leg
+    of the practice, so it is as slow as the ledger is long.
     """
     summed = {
         (row["account_id"], row["claim_ref"]): int(row["debits"]) - int(row["credits"])

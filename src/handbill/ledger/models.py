@@ -8,7 +8,7 @@ triggers refuse them too and check at commit that every transaction balances.
 Two sums are also kept as rows, because the busiest pages need them over a long history:
 :class:`ClaimReceivable`, what each receivable account is owed on each claim, and
 :class:`DailyTotal`, each account's debits and credits per ledger day and transaction kind.
-Database triggers on the leg table keep them (migrations 0006 and 0007), in the statement that
+Database triggers on the leg table keep them (migrations 0006 and 0008), in the statement that
 inserts the legs, so they cannot disagree with the legs; nothing in Python writes them.
 """
 
@@ -315,7 +315,7 @@ class ClaimReceivable(KeptByTriggers):
     """What one receivable account (a payer's A/R, or the patients') is owed on one claim.
 
     It is the sum of that account's legs for the claim, debits minus credits, kept by triggers
-    on the leg table in the same statement as the legs (migration 0005): aging, the work
+    on the leg table in the same statement as the legs (migration 0006): aging, the work
     queues and the dashboard read the open claims here instead of summing every leg a practice
     ever posted. Legs with no claim (``claim_ref`` "") share one row per account.
     ``first_date`` is the earliest ledger date among those legs, the age of a balance that
@@ -351,7 +351,7 @@ class DailyTotal(KeptByTriggers):
     """One account's debits and credits on one ledger day from one kind of transaction.
 
     The sum of the legs of that account whose transaction has that kind and effective date,
-    kept by triggers on the leg table (migration 0007): period figures (charges and payments
+    kept by triggers on the leg table (migration 0008): period figures (charges and payments
     in the last 30 days, payments by month) read a row per account and day instead of every
     leg of the period.
     """
