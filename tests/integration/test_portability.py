@@ -106,6 +106,12 @@ def test_import_reproduces_the_practice_with_new_ids(
     assert charge_sources <= {str(pk) for pk in maps["claims.claim"].values()}
     audit = AuditEvent.objects.get(practice=result.practice, action="practice.import")
     assert audit.detail["manifest_sha256"] == sha256_of(out / MANIFEST_NAME)
+    # The sums the ledger keeps are not in the export; inserting the legs rebuilt them.
+    from handbill.ledger.balances import daily_total_drift, open_receivables, receivable_drift
+
+    assert open_receivables(result.practice).exists()
+    assert receivable_drift(result.practice) == []
+    assert daily_total_drift(result.practice) == []
 
 
 @pytest.mark.django_db
