@@ -1,8 +1,10 @@
 """The ``handbill`` command.
 
 Every sub-command prints JSON on stdout and exits 0 on success, or prints the reason on
-stderr and exits 2 on bad input. Pure commands (units, icd10, npi) never start Django, so
-they answer quickly; commands that need the database call :func:`setup_django` first.
+stderr and exits 2 on bad input. A check that finds a problem (``handbill ledger check``)
+prints its JSON, then the reason on stderr, and exits 1. Pure commands (units, icd10, npi)
+never start Django, so they answer quickly; commands that need the database call
+:func:`setup_django` first.
 """
 
 from __future__ import annotations
@@ -34,11 +36,21 @@ COMMAND_MODULES: list[str] = [
     "handbill.cli.portability",
     "handbill.cli.api_tokens",
     "handbill.cli.audit",
+    "handbill.cli.ledger",
 ]
 
 
 class CommandError(Exception):
     """Bad input: printed on stderr, exit status 2."""
+
+
+class CheckFailed(Exception):
+    """A check ran and found a problem: its findings (``payload``) go to stdout as JSON, the
+    reason to stderr, exit status 1."""
+
+    def __init__(self, message: str, payload: Any) -> None:
+        super().__init__(message)
+        self.payload = payload
 
 
 def setup_django() -> None:
@@ -71,6 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     except CommandError as exc:
         print(f"handbill {args.command}: {exc}", file=sys.stderr)
         return 2
+    except CheckFailed as exc:
+        emit(exc.payload)
+        print(f"handbill {args.command}: {exc}", file=sys.stderr)
+        return 1
     if result is not None:
         try:
             emit(result)
