@@ -201,6 +201,12 @@ class ServicePayment(models.Model):
                 name="service_payment_matched_has_line",
             ),
         ]
+        indexes = [
+            # The lines paid nothing (denials): the Denials queue reads them by themselves, a
+            # small part of every line a practice was ever paid.
+            models.Index(fields=["claim_payment"], condition=Q(paid_cents=0),
+                         name="service_payment_zero_paid"),
+        ]
 
     def __str__(self) -> str:
         return f"SVC {self.code} ({self.matched_by})"
