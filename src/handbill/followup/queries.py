@@ -145,17 +145,19 @@ class _Context:
             return None
         key = (payer.pk, on)
         if key not in self._policies:
-            if payer.pk not in self._versions:
-                self._versions[payer.pk] = [
-                    version.as_policy() for version in versions_of(payer)]
             self._policies[key] = next(
-                (p for p in self._versions[payer.pk] if p.in_force(on)), None)
+                (p for p in self.versions(payer) if p.in_force(on)), None)
         return self._policies[key]
+
+    def payers(self) -> list[Payer]:
+        """The practice's payers (read once)."""
+        if not self._payers:
+            self._payers = {p.pk: p for p in Payer.objects.filter(practice=self.practice)}
+        return list(self._payers.values())
 
     def payer(self, pk: int) -> Payer:
         """The practice's payer ``pk`` (all of them read once)."""
-        if not self._payers:
-            self._payers = {p.pk: p for p in Payer.objects.filter(practice=self.practice)}
+        self.payers()
         if pk not in self._payers:
             self._payers[pk] = Payer.objects.get(pk=pk)
         return self._payers[pk]
@@ -165,10 +167,6 @@ class _Context:
         if payer.pk not in self._versions:
             self._versions[payer.pk] = [version.as_policy() for version in versions_of(payer)]
         return self._versions[payer.pk]
-
-    def has_fees(self, payer: Payer) -> bool:
-        """Whether any of the payer's policy versions has a fee schedule."""
-        return any(policy.fees for policy in self.versions(payer))
 
     def _claim_balances(self, kind: str) -> dict[str, Cents]:
         if kind not in self._balances:
@@ -543,7 +541,7 @@ def _may_be_underpaid(ctx: _Context) -> list[int]:
     versions gives the code, times the units (or sent no allowed amount). The database picks
     those lines; ``_underpaid`` then judges each against the policy of its date."""
     could_be = Q(pk__in=[])
-    for payer in Payer.objects.filter(practice=ctx.practice):
+    for payer in ctx.payers():
         highest: dict[str, int] = {}
         for policy in ctx.versions(payer):
             for code, fee in policy.fees.items():
@@ -599,7 +597,7 @@ def _timely(ctx: _Context) -> list[QueueRow]:
     # A claim is listed once its deadline is within the warning window: with the shortest
     # filing limit of any payer's policy, a later date of service cannot be yet.
     limits = [policy.timely_filing_days
-              for payer in Payer.objects.filter(practice=ctx.practice)
+              for payer in ctx.payers()
               for policy in ctx.versions(payer)]
     if not limits:
         return []
