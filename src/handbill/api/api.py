@@ -15,6 +15,7 @@ from ninja.errors import AuthenticationError, HttpError, ValidationError
 
 from handbill.api.access import TokenAuth
 from handbill.api.errors import ApiError, domain_error
+from handbill.audit.middleware import denied
 
 api = NinjaAPI(
     title="Handbill API",
@@ -81,8 +82,6 @@ def _forbidden(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
     reason = str(exc) or "your role may not do this"
     # The refusal goes to the audit trail as the web's are (ninja answers before Django's
     # middleware would see the exception).
-    from handbill.audit.middleware import denied
-
     if getattr(request, "membership", None) is not None:
         denied(request, status=403, reason=reason)
     return _respond(request, ApiError(403, "forbidden", reason))

@@ -30,7 +30,7 @@ class AuditEvent(models.Model):
     # patient" is one indexed lookup. A plain id, not a foreign key: the trail outlives rows.
     patient_id = models.BigIntegerField(null=True, blank=True)
     # Where the request came from (REMOTE_ADDR, or the proxy's forwarded address when
-    # HANDBILL_TRUSTED_PROXIES says so); empty for the command line and jobs.
+    # HANDBILL_BEHIND_PROXY says so); empty outside a request (command line, jobs).
     source_address = models.GenericIPAddressField(null=True, blank=True)
     # web, api or cli: how the actor reached Handbill.
     channel = models.CharField(max_length=8, blank=True, default="", db_default="")

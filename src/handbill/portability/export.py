@@ -140,7 +140,7 @@ class _Writer:
             name = registry.label(model)
             lookup = paths[name] or "pk"
             value = self.practice if paths[name] else self.practice.pk
-            keys = [f for f in registry.foreign_keys(model)]
+            keys = registry.foreign_keys(model)
             cols = columns(model)
             pk_name = model._meta.pk.attname  # type: ignore[union-attr]
             ids: set[Any] = set()
@@ -151,14 +151,14 @@ class _Writer:
                 for row in query.iterator(chunk_size=2000):
                     ids.add(row[pk_name])
                     for field in keys:
-                        value = row[field.attname]
-                        if value is None:
+                        ref = row[field.attname]
+                        if ref is None:
                             continue
                         if registry.is_user_key(field):
-                            self.user_ids.add(value)
+                            self.user_ids.add(ref)
                         else:
                             target = registry.label(field.related_model)  # type: ignore[arg-type]
-                            self.pointers[(name, field.attname, target)].add(value)
+                            self.pointers[(name, field.attname, target)].add(ref)
                     handle.write(dump_line(row) + "\n")
             self.ids[name] = ids
             self.counts[name] = len(ids)
