@@ -137,8 +137,9 @@ def phone_text(phone: str) -> str:
     return phone.strip()
 
 
-_BODY = (0, 0, 0)
-_MUTED = (90, 90, 90)
+# Text colours every document uses: body text, and notes and labels.
+BODY = (0, 0, 0)
+MUTED = (90, 90, 90)
 _RULE = (170, 180, 195)
 
 
@@ -176,7 +177,7 @@ class PageWriter:
         self.pdf.set_y(self.margin)
         return True
 
-    def font(self, size: float, style: str = "", colour: tuple[int, int, int] = _BODY) -> None:
+    def font(self, size: float, style: str = "", colour: tuple[int, int, int] = BODY) -> None:
         self.pdf.set_font("Helvetica", style, size)
         self.pdf.set_text_color(*colour)
 
@@ -190,7 +191,7 @@ class PageWriter:
         count = self.pdf.page
         for number in range(1, count + 1):
             self.pdf.page = number
-            self.font(7.5, "", _MUTED)
+            self.font(7.5, "", MUTED)
             self.pdf.set_xy(self.margin, self.page_height - self.footer_from_bottom)
             self.pdf.cell(w=self.content / 2, h=10, text=latin1_text(self.footer))
             self.pdf.cell(w=self.content / 2, h=10, text=f"Page {number} of {count}", align="R")

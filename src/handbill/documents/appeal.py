@@ -25,6 +25,8 @@ from handbill.core.codes.icd10_index import Icd10Index
 from handbill.core.money import Cents, total
 from handbill.core.outbound import Address, Adjustment, BillingProvider, OutboundError, ProviderRef
 from handbill.documents._pdf import (
+    BODY,
+    MUTED,
     PageWriter,
     address_lines,
     finish,
@@ -51,8 +53,6 @@ _PAGE_HEIGHT = 792.0
 _CONTENT = _PAGE_WIDTH - 2 * _MARGIN
 _BOTTOM = _PAGE_HEIGHT - 60.0
 _ACCENT = (40, 70, 110)
-_BODY = (0, 0, 0)
-_MUTED = (90, 90, 90)
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +205,7 @@ class _Writer(PageWriter):
                          rule_gap=4, page_width=_PAGE_WIDTH, page_height=_PAGE_HEIGHT)
 
     def line(self, text: str, *, size: float = 10, style: str = "", height: float = 13,
-             colour: tuple[int, int, int] = _BODY, align: str = "L") -> None:
+             colour: tuple[int, int, int] = BODY, align: str = "L") -> None:
         self.room_for(height)
         self.font(size, style, colour)
         self.pdf.set_x(_MARGIN)
@@ -229,7 +229,7 @@ class _Writer(PageWriter):
             return
         self.room_for(26)
         top = self.y
-        self.font(8.5, "B", _MUTED)
+        self.font(8.5, "B", MUTED)
         self.pdf.set_xy(_MARGIN, top)
         self.pdf.cell(w=110, h=13, text=latin1_text(label))
         self.font(10)
@@ -273,7 +273,7 @@ def _letterhead(writer: _Writer, billing: BillingProvider) -> None:
     ) if part)
     details.append(contact)
     for text in details:
-        writer.line(text, size=9, height=11, colour=_MUTED)
+        writer.line(text, size=9, height=11, colour=MUTED)
     writer.pdf.ln(2)
     writer.rule(1.2)
 
@@ -331,7 +331,7 @@ def _denied_lines(writer: _Writer, letter: AppealLetter) -> None:
     columns = (("Line", 28, "L"), ("Date", 58, "L"), ("Code", 72, "L"),
                ("Service", 120, "L"), ("Units", 30, "R"), ("Billed", 52, "R"),
                ("Paid", 52, "R"), ("   Reasons", 0, "L"))
-    writer.font(8, "B", _MUTED)
+    writer.font(8, "B", MUTED)
     writer.pdf.set_x(_MARGIN)
     for title, width, align in columns:
         writer.pdf.cell(w=width, h=12, text=title, align=align)
@@ -400,13 +400,13 @@ def _evidence(writer: _Writer, letter: AppealLetter, index: Icd10Index | None) -
     signed = f", signed {us_date(note.signed_on)}" if note.signed_on else ""
     by = f" by {note.signed_by}" if note.signed_by else ""
     writer.heading(f"From the treatment note of {us_date(note.date_of_service)}{signed}{by}")
-    writer.line("Diagnoses (ICD-10-CM)", size=9, style="B", colour=_MUTED)
+    writer.line("Diagnoses (ICD-10-CM)", size=9, style="B", colour=MUTED)
     for code in note.diagnoses:
         found = icd10.lookup(code, index=index)
         shown = found.code if found.valid else code.strip().upper()
         writer.labelled(shown, found.description or "(not in the ICD-10-CM code set)")
     writer.pdf.ln(2)
-    writer.line("Services documented", size=9, style="B", colour=_MUTED)
+    writer.line("Services documented", size=9, style="B", colour=MUTED)
     for service in note.services:
         minutes = f"{service.minutes} minutes" if service.minutes else "untimed"
         described = ", ".join(part for part in (
@@ -436,7 +436,7 @@ def _closing(writer: _Writer, letter: AppealLetter) -> None:
     writer.paragraph("Sincerely,")
     writer.pdf.ln(28)
     y = writer.y
-    writer.pdf.set_draw_color(*_BODY)
+    writer.pdf.set_draw_color(*BODY)
     writer.pdf.set_line_width(0.6)
     writer.pdf.line(_MARGIN, y, _MARGIN + 250, y)
     writer.pdf.line(_MARGIN + 300, y, _MARGIN + 420, y)
@@ -454,9 +454,9 @@ def _closing(writer: _Writer, letter: AppealLetter) -> None:
     if provider.license_number:
         state = provider.license_state.strip().upper()
         licence = f", licence {state + ' ' if state else ''}{provider.license_number}"
-    writer.line(f"Treating provider, NPI {provider.npi}{licence}", size=9, colour=_MUTED,
+    writer.line(f"Treating provider, NPI {provider.npi}{licence}", size=9, colour=MUTED,
                 height=12)
-    writer.line(letter.billing.display_name, size=9, colour=_MUTED, height=12)
+    writer.line(letter.billing.display_name, size=9, colour=MUTED, height=12)
 
 
 def _label(code: str) -> str:

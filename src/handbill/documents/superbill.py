@@ -29,6 +29,8 @@ from handbill.core.outbound import (
     TaxIdQualifier,
 )
 from handbill.documents._pdf import (
+    BODY,
+    MUTED,
     PageWriter,
     address_lines,
     finish,
@@ -54,8 +56,6 @@ _PAGE_HEIGHT = 792.0
 _CONTENT = _PAGE_WIDTH - 2 * _MARGIN
 _BOTTOM = _PAGE_HEIGHT - 54.0  # leave room for the page footer
 _ACCENT = (40, 70, 110)
-_BODY = (0, 0, 0)
-_MUTED = (90, 90, 90)
 _LETTERS = "ABCDEFGHIJKL"
 
 
@@ -126,7 +126,7 @@ class _Writer(PageWriter):
 
     def text_line(self, text: str, *, size: float = 9, style: str = "", height: float = 12,
                   x: float | None = None, width: float | None = None, align: str = "L",
-                  colour: tuple[int, int, int] = _BODY) -> None:
+                  colour: tuple[int, int, int] = BODY) -> None:
         self.font(size, style, colour)
         if x is not None:
             self.pdf.set_x(x)
@@ -136,7 +136,7 @@ class _Writer(PageWriter):
         )
 
     def wrapped(self, text: str, *, x: float, width: float, size: float = 9,
-                height: float = 11, colour: tuple[int, int, int] = _BODY) -> float:
+                height: float = 11, colour: tuple[int, int, int] = BODY) -> float:
         """Write ``text`` wrapped inside ``width`` from the current line; returns its height."""
         self.font(size, "", colour)
         top = self.y
@@ -190,7 +190,7 @@ def _heading(writer: _Writer, claim: OutClaim, billing: BillingProvider, issued_
     writer.text_line("SUPERBILL", size=15, style="B", height=18, x=right_x, width=right_w,
                      align="R", colour=_ACCENT)
     writer.text_line("Statement for insurance reimbursement", size=8.5, height=11, x=right_x,
-                     width=right_w, align="R", colour=_MUTED)
+                     width=right_w, align="R", colour=MUTED)
     writer.text_line(f"Statement date: {us_date(issued_on)}", size=9, height=11, x=right_x,
                      width=right_w, align="R")
     writer.text_line(f"Reference: {claim.claim_id}", size=9, height=11, x=right_x,
@@ -273,7 +273,7 @@ def _services(writer: _Writer, claim: OutClaim) -> None:
 
 
 def _table_header(writer: _Writer) -> None:
-    writer.font(8, "B", _MUTED)
+    writer.font(8, "B", MUTED)
     writer.pdf.set_x(_MARGIN)
     for column in _COLUMNS:
         writer.pdf.cell(w=column.width, h=12, text=column.title, align=column.align)
@@ -326,7 +326,7 @@ def _totals(writer: _Writer, claim: OutClaim, amount_paid: Cents) -> None:
     named = "; ".join(f"{code} = {_place_name(code)}" for code in places if code)
     if named:
         writer.pdf.ln(2)
-        writer.text_line(f"Place of service: {named}", size=8, colour=_MUTED, height=10)
+        writer.text_line(f"Place of service: {named}", size=8, colour=MUTED, height=10)
 
 
 def _closing(writer: _Writer, provider: ProviderRef) -> None:
@@ -336,12 +336,12 @@ def _closing(writer: _Writer, provider: ProviderRef) -> None:
     writer.pdf.ln(26)
     y = writer.y
     pdf = writer.pdf
-    pdf.set_draw_color(*_BODY)
+    pdf.set_draw_color(*BODY)
     pdf.set_line_width(0.6)
     pdf.line(_MARGIN, y, _MARGIN + 260, y)
     pdf.line(_MARGIN + 300, y, _MARGIN + 420, y)
     pdf.set_y(y + 2)
-    writer.font(8, "", _MUTED)
+    writer.font(8, "", MUTED)
     pdf.set_x(_MARGIN)
     pdf.cell(w=300, h=10, text=latin1_text(f"Provider signature: {_provider_name(provider)}"))
     pdf.cell(w=120, h=10, text="Date")
@@ -357,7 +357,7 @@ def _label_rows(writer: _Writer, rows: list[tuple[str, str]], *, x: float, width
         if not value:
             continue
         top = writer.y
-        writer.font(8, "", _MUTED)
+        writer.font(8, "", MUTED)
         writer.pdf.set_xy(x, top)
         writer.pdf.cell(w=label_width, h=11, text=latin1_text(label))
         writer.wrapped(value, x=x + label_width, width=width - label_width)
