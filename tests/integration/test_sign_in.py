@@ -135,6 +135,9 @@ def test_an_owner_enrols_with_a_qr_code_then_types_a_code_at_each_sign_in(
     client = Client()
     response = _sign_in(client, owner.username, PASSWORD, next_url="/claims/")
     assert response["Location"] == "/claims/"
+    # A filtered list keeps all its filters through the two-factor step.
+    filtered = client.get("/claims/?status=denied&payer=3")
+    assert filtered["Location"] == "/two-factor/enrol/?next=/claims/%3Fstatus%3Ddenied%26payer%3D3"
     gate = client.get("/claims/")
     assert gate.status_code == 302
     assert gate["Location"] == "/two-factor/enrol/?next=/claims/"

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from io import BytesIO
 from typing import Any
+from urllib.parse import urlencode
 
 import qrcode
 import qrcode.image.svg
@@ -26,6 +27,14 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from handbill.practice.access import TWO_FACTOR_ROLES
 from handbill.practice.models import Membership
+
+
+def step_url(step: str, next_path: str) -> str:
+    """The two-factor page ``step`` (a URL name), coming back to ``next_path`` after: its
+    query string encoded, so a filtered list (``/claims/?status=denied&payer=3``) keeps every
+    filter."""
+    return f"{reverse(step)}?{urlencode({'next': next_path}, safe='/')}"
+
 
 # Paths a half-signed-in user may still reach.
 OPEN_PREFIXES = ("/two-factor/", "/sign-out/", "/sign-in/", "/static/", "/health/", "/api/")
@@ -78,5 +87,5 @@ class TwoFactorMiddleware:
             and not user.is_verified()  # type: ignore[union-attr]
         ):
             step = "web:two_factor_verify" if confirmed_device(user) else "web:two_factor_enrol"
-            return redirect(f"{reverse(step)}?next={request.get_full_path()}")
+            return redirect(step_url(step, request.get_full_path()))
         return self.get_response(request)

@@ -20,7 +20,7 @@ from handbill.practice.models import Membership
 from handbill.web.access import current_practice, practice_view
 from handbill.web.middleware import SESSION_KEY
 from handbill.web.pages import INVALID, now
-from handbill.web.two_factor import confirmed_device, enrolment_device, qr_svg
+from handbill.web.two_factor import confirmed_device, enrolment_device, qr_svg, step_url
 
 
 class SignInView(auth_views.LoginView):
@@ -71,7 +71,7 @@ def _code(request: HttpRequest) -> str:
 def two_factor_enrol(request: HttpRequest) -> HttpResponse:
     """Scan the QR code with an authenticator app, type the code it shows: enrolled."""
     if confirmed_device(request.user) is not None:
-        return redirect(f"{reverse('web:two_factor_verify')}?next={_next(request)}")
+        return redirect(step_url("web:two_factor_verify", _next(request)))
     device = enrolment_device(request.user)
     error = ""
     if request.method == "POST":
@@ -99,7 +99,7 @@ def two_factor_enrol(request: HttpRequest) -> HttpResponse:
 def two_factor_verify(request: HttpRequest) -> HttpResponse:
     device = confirmed_device(request.user)
     if device is None:
-        return redirect(f"{reverse('web:two_factor_enrol')}?next={_next(request)}")
+        return redirect(step_url("web:two_factor_enrol", _next(request)))
     error = ""
     if request.method == "POST":
         code = _code(request)
