@@ -482,6 +482,7 @@ def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]
         claim = found.claim
         payer = claim.payer.name if claim.payer else ""
         claim_level = found.claim_adjustments
+        lines_listed = len(rows)
         for line in found.lines:
             if line.paid_cents != 0:
                 continue
@@ -497,7 +498,8 @@ def _denials(ctx: _Context, adjudications: list[Adjudication]) -> list[QueueRow]
                                  _line_label(line), steps[0], risk, ctx.age(claim),
                                  service_payment_id=line.pk, more_steps=steps[1:],
                                  light=True))
-        if found.status_code == "4" and not any(r.claim.pk == claim.pk for r in rows):
+        # A claim denied whole is listed as one item unless its lines already are.
+        if found.status_code == "4" and len(rows) == lines_listed:
             work = _work_adjustments(claim_level)
             steps = [fu.next_step(a.group, a.reason) for a in work] or [fu.denied_claim_step()]
             risk = (_at_risk(ctx, claim, work) if work else
@@ -848,14 +850,6 @@ def denial_events(practice: Practice) -> list[fu.DenialEvent]:
                     tuple(line.our_modifiers or ()), found.taxonomy,
                     tuple(c for c in codes if c != ours)))
     return events
-
-
-def open_items_for(practice: Practice, claim: Claim, *, at: datetime) -> list[QueueRow]:
-    """The open worklist items of one claim (the claim page can show them)."""
-    rows = [row for row in worklist(practice, at=at, full=False) if row.claim.pk == claim.pk]
-    hydrate(rows)
-    return rows
-
 
 
 # --- rule proposals ---------------------------------------------------------------------------
